@@ -261,16 +261,26 @@ func Eval[T any](t testing.TB, tab *Tab, expr string) T {
 	return v
 }
 
-// Send types text into #input like a user and clicks the form's button.
-func (tab *Tab) Send(t testing.TB, text string) {
+// Type clicks #input and types text into it like a user, key by key.
+func (tab *Tab) Type(t testing.TB, text string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab.Ctx, 10*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#input"), chromedp.NodeVisible),
 		chromedp.SendKeys(chromedp.CSS("#input"), text),
-		chromedp.Click(chromedp.CSS("#form button"), chromedp.NodeVisible),
 	); err != nil {
+		t.Fatalf("type %q: %v", text, err)
+	}
+}
+
+// Send types text into #input like a user and clicks the form's button.
+func (tab *Tab) Send(t testing.TB, text string) {
+	t.Helper()
+	tab.Type(t, text)
+	ctx, cancel := context.WithTimeout(tab.Ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#form button"), chromedp.NodeVisible)); err != nil {
 		t.Fatalf("send %q: %v", text, err)
 	}
 }
