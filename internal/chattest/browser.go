@@ -35,6 +35,9 @@ const (
 	TabWidth  = 800
 	TabHeight = 500
 	HalfWidth = 400
+	// TermWidth is the width of a terminal drawn beside a page: wide
+	// enough for a log line with its timestamp.
+	TermWidth = 500
 )
 
 // FindChromium returns the path of a Chromium binary, or "" when there is
@@ -413,6 +416,35 @@ func SideBySide(shots ...[]byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Terminal draws text as a dark terminal window of width x height pixels,
+// titled title, in a page of its own, and returns its PNG. The newest lines
+// stay in view, as in a real terminal. Screenshots use it to show a server's
+// log beside the page.
+func (b *Browser) Terminal(t testing.TB, title, text string, width, height int) []byte {
+	t.Helper()
+	tab := b.NewTab(t, width, height)
+	tab.Navigate(t, "about:blank")
+	arg, err := json.Marshal(map[string]string{"title": title, "text": strings.TrimRight(text, "\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := `(() => {
+  const a = ` + string(arg) + `;
+  document.body.style.cssText = "margin:0;background:#1e1e1e;color:#d4d4d4;height:100vh;display:flex;flex-direction:column;font:12px/1.5 'DejaVu Sans Mono',monospace";
+  const bar = document.createElement("div");
+  bar.style.cssText = "background:#333;color:#ccc;padding:6px 10px;font-family:sans-serif;font-size:12px";
+  bar.textContent = a.title;
+  const pre = document.createElement("pre");
+  pre.style.cssText = "margin:0;padding:8px 10px;white-space:pre-wrap;overflow-wrap:anywhere;overflow:hidden;flex:1;display:flex;flex-direction:column;justify-content:flex-end";
+  pre.textContent = a.text;
+  document.body.replaceChildren(bar, pre);
+})()`
+	if err := chromedp.Do(tab.Ctx, chromedp.Evaluate[chromedp.Void](js)); err != nil {
+		t.Fatalf("draw terminal: %v", err)
+	}
+	return tab.Capture(t)
+}
+
 // ScreenshotDirEnv names the environment variable that turns screenshots on:
 // when it is set, the browser tests write their PNGs into that folder.
 const ScreenshotDirEnv = "SCREENSHOT_DIR"
@@ -429,6 +461,20 @@ func SaveScreenshot(t testing.TB, name string, tabs ...*Tab) {
 	shots := make([][]byte, len(tabs))
 	for i, tab := range tabs {
 		shots[i] = tab.Capture(t)
+	}
+	SavePNGs(t, name, shots...)
+}
+
+// Screenshots reports whether $SCREENSHOT_DIR asks the tests for PNGs.
+func Screenshots() bool { return os.Getenv(ScreenshotDirEnv) != "" }
+
+// SavePNGs writes PNG images side by side as name+".png" into
+// $SCREENSHOT_DIR when that variable is set.
+func SavePNGs(t testing.TB, name string, shots ...[]byte) {
+	t.Helper()
+	dir := os.Getenv(ScreenshotDirEnv)
+	if dir == "" {
+		return
 	}
 	// SideBySide also re-encodes a single shot at the best compression.
 	out, err := SideBySide(shots...)

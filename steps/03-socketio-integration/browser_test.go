@@ -15,7 +15,7 @@ import (
 func TestBrowserConnectsWithTheEmbeddedClient(t *testing.T) {
 	b := chattest.NewBrowser(t)
 	p := chattest.Start(t, chattest.Build(t, "."))
-	tab := b.NewTab(t, chattest.TabWidth, chattest.TabHeight)
+	tab := b.NewTab(t, chattest.HalfWidth, chattest.TabHeight)
 	tab.Navigate(t, p.URL+"/")
 
 	tab.WaitTrue(t, "the socket to connect", `typeof socket === "object" && socket.connected`, 10*time.Second)
@@ -38,8 +38,12 @@ func TestBrowserConnectsWithTheEmbeddedClient(t *testing.T) {
 	tab.CheckNoErrors(t)
 	tab.CheckNoDialogs(t)
 
-	tab.Type(t, "Merhaba Socket.IO!")
-	chattest.SaveScreenshot(t, "03-socketio-integration", tab)
+	if chattest.Screenshots() {
+		// The page beside the server's terminal, where the connection shows.
+		tab.Type(t, "Merhaba Socket.IO!")
+		chattest.SavePNGs(t, "03-socketio-integration", tab.Capture(t),
+			b.Terminal(t, "terminal: go run ./steps/03-socketio-integration", p.Logs(), chattest.TermWidth, chattest.TabHeight))
+	}
 
 	// Reloading the page drops the old connection and makes a new one.
 	tab.Reload(t)
