@@ -651,3 +651,19 @@ jobs:
 		t.Fatalf("actionlint accepted secrets in a job-level if (err %v):\n%s", err, out)
 	}
 }
+
+// TestReadmeHasDeployButton checks the front page's Deploy button: its
+// link has no template parameter, so Heroku deploys the repository the
+// button was clicked in (a fork deploys itself), and the guide is linked.
+func TestReadmeHasDeployButton(t *testing.T) {
+	readme := string(readFile(t, repoRoot(t), "README.md"))
+	if !strings.Contains(readme, "](https://heroku.com/deploy)") {
+		t.Error("README.md has no Deploy button linking to https://heroku.com/deploy")
+	}
+	if strings.Contains(readme, "heroku.com/deploy?") {
+		t.Error("README.md's Deploy button has parameters; without template Heroku deploys the repository it was clicked in")
+	}
+	if !strings.Contains(readme, "](docs/05-github-heroku.md") {
+		t.Error("README.md does not link the deploy guide docs/05-github-heroku.md")
+	}
+}
