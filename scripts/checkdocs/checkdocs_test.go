@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/campoy/embedmd/embedmd"
 	"github.com/pmezard/go-difflib/difflib"
@@ -496,4 +497,101 @@ func TestDocsReachableFromReadme(t *testing.T) {
 			t.Errorf("%s cannot be reached by links from README.md; link it from docs/README.md", rel)
 		}
 	}
+}
+
+// avoidedTerm is a translation the glossary tells us not to use.
+type avoidedTerm struct {
+	word, instead string
+	re            *regexp.Regexp
+}
+
+// avoidedTerms reads the table under "## Kullanmadığımız karşılıklar" in
+// the glossary: first column the avoided word, second the one to use.
+func avoidedTerms(glossary *mdFile) []avoidedTerm {
+	var terms []avoidedTerm
+	in := false
+	for line := range strings.SplitSeq(glossary.noFence, "\n") {
+		if strings.HasPrefix(line, "#") {
+			in = strings.TrimSpace(strings.TrimLeft(line, "#")) == "Kullanmadığımız karşılıklar"
+			continue
+		}
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		if !in || len(cells) < 2 || strings.Trim(cells[0], " -") == "" {
+			continue
+		}
+		word := strings.TrimSpace(cells[0])
+		if word == "Kullanmıyoruz" {
+			continue // header row
+		}
+		words := strings.Fields(turkishLower(word))
+		for i, w := range words {
+			words[i] = regexp.QuoteMeta(w)
+		}
+		terms = append(terms, avoidedTerm{
+			word:    word,
+			instead: strings.TrimSpace(cells[1]),
+			re:      regexp.MustCompile(`(?:^|[^\p{L}])(` + strings.Join(words, `\s+`) + `)`),
+		})
+	}
+	return terms
+}
+
+// turkishLower lower-cases s with Turkish rules (I -> ı, İ -> i).
+func turkishLower(s string) string { return strings.ToLowerSpecial(unicode.TurkishCase, s) }
+
+// TestGlossaryTermsUsedConsistently fails when the docs, the step READMEs or
+// the steps' code (comments, log lines, page labels) use a translation the
+// glossary lists as avoided.
+func TestGlossaryTermsUsedConsistently(t *testing.T) {
+	r := loadRepo(t)
+	const glossaryPath = "docs/07-sozluk.md"
+	glossary, ok := r.md[glossaryPath]
+	if !ok {
+		t.Fatalf("%s is missing", glossaryPath)
+	}
+	terms := avoidedTerms(glossary)
+	if len(terms) == 0 {
+		t.Fatalf("%s has no table under \"## Kullanmadığımız karşılıklar\"", glossaryPath)
+	}
+	texts := map[string]string{}
+	for _, rel := range r.files {
+		if rel != glossaryPath && mustEmbed(rel) {
+			texts[rel] = r.md[rel].raw
+		}
+	}
+	err := filepath.WalkDir(filepath.Join(r.root, "steps"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if ext := filepath.Ext(p); ext == ".go" || ext == ".html" || ext == ".js" {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(r.root, p)
+			texts[filepath.ToSlash(rel)] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range sortedKeys(toSet(texts)) {
+		lower := turkishLower(texts[rel])
+		for _, term := range terms {
+			for _, m := range term.re.FindAllStringSubmatchIndex(lower, -1) {
+				t.Errorf("%s:%d: %q: the glossary (%s) says %q", rel, lineOf(lower, m[2]),
+					lower[m[2]:m[3]], glossaryPath, term.instead)
+			}
+		}
+	}
+	t.Logf("%d avoided terms checked in %d files", len(terms), len(texts))
+}
+
+func toSet(m map[string]string) map[string]bool {
+	s := make(map[string]bool, len(m))
+	for k := range m {
+		s[k] = true
+	}
+	return s
 }

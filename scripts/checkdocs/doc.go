@@ -10,6 +10,8 @@
 //   - a Go, JavaScript or HTML code block in docs/ or a step README was
 //     pasted instead of pulled with an embedmd directive;
 //   - a page repeats a stale fact, such as free Heroku dynos;
+//   - the docs, a step README or a step's code use a translation that the
+//     glossary (docs/07-sozluk.md) lists as avoided;
 //   - a course page in docs/ cannot be reached by links from README.md.
 //
 // Run them with `go test ./scripts/checkdocs`.

@@ -200,3 +200,36 @@ func TestStaleFactsAreFoundUnlessDenied(t *testing.T) {
 		}
 	}
 }
+
+func TestAvoidedTermsAreFound(t *testing.T) {
+	glossary := parseMarkdown("g.md", "# Sözlük\n\n| a | b |\n|---|---|\n| istemci | client |\n\n"+
+		"## Kullanmadığımız karşılıklar\n\n| Kullanmıyoruz | Yerine | Neden? |\n|---|---|---|\n"+
+		"| müşteri | istemci | x |\n| isim alanı | ad alanı | y |\n| yayımla | yayınla | z |\n\n## Sonra\n\n| c | d |\n")
+	terms := avoidedTerms(glossary)
+	var words []string
+	for _, term := range terms {
+		words = append(words, term.word)
+	}
+	if !slices.Equal(words, []string{"müşteri", "isim alanı", "yayımla"}) {
+		t.Fatalf("avoided terms = %q", words)
+	}
+	tests := []struct {
+		text string
+		hits int
+	}{
+		{"Müşteriler bağlanır.", 1},
+		{"İSİM ALANI ve isim\nalanı", 2},
+		{"MESAJ YAYIMLANDI", 1},
+		{"istemci, ad alanı, yayınlandı", 0},
+		{"birmüşteri", 0},
+	}
+	for _, tt := range tests {
+		hits := 0
+		for _, term := range terms {
+			hits += len(term.re.FindAllStringIndex(turkishLower(tt.text), -1))
+		}
+		if hits != tt.hits {
+			t.Errorf("%q: %d hits, want %d", tt.text, hits, tt.hits)
+		}
+	}
+}
