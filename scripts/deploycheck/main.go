@@ -55,6 +55,9 @@ type target struct {
 	origin string
 	// header holds extra headers for every request.
 	header http.Header
+	// healthWait is how long to keep retrying GET /healthz: a fresh
+	// release takes a while to start.
+	healthWait time.Duration
 	// retryEvery is the pause between /healthz attempts.
 	retryEvery time.Duration
 	// logf reports progress.
@@ -82,9 +85,9 @@ func main() {
 		retryEvery: 10 * time.Second,
 		logf:       log.Printf,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	if err := checkApp(ctx, tg); err != nil {
+
+	tg.healthWait = *timeout
+	if err := checkApp(context.Background(), tg); err != nil {
 		log.Fatalf("FAIL: %v", err)
 	}
 	log.Printf("OK: %s answers like the deployed step", base)
@@ -103,10 +106,11 @@ func parseBase(raw string) (*url.URL, error) {
 }
 
 // checkApp runs every check in order and returns the first failure. It
-// waits (up to ctx's deadline) for /healthz to answer, since a fresh
-// release takes a while to start.
+// first waits up to tg.healthWait for /healthz to answer "ok".
 func checkApp(ctx context.Context, tg target) error {
-	health, err := waitHealthy(ctx, tg)
+	wctx, cancel := context.WithTimeout(ctx, tg.healthWait)
+	health, err := waitHealthy(wctx, tg)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -184,8 +188,11 @@ func waitHealthy(ctx context.Context, tg target) (string, error) {
 		if err == nil {
 			return body, nil
 		}
+		// Report a new kind of failure once, not every attempt.
+		if last == nil || err.Error() != last.Error() {
+			tg.logf("waiting for /healthz (attempt %d): %v", attempt, err)
+		}
 		last = err
-		tg.logf("waiting: attempt %d: %v", attempt, err)
 		pause := time.NewTimer(tg.retryEvery)
 		select {
 		case <-ctx.Done():
