@@ -162,6 +162,16 @@ func TestWorkflowTestsEverythingAndDeploysSafely(t *testing.T) {
 		}
 	})
 
+	t.Run("the deploy guide names every secret the deploy job reads", func(t *testing.T) {
+		guide := string(readFile(t, root, "docs/05-github-heroku.md"))
+		secretRef := regexp.MustCompile(`secrets\.([A-Z0-9_]+)`)
+		for _, m := range secretRef.FindAllStringSubmatch(string(src), -1) {
+			if !strings.Contains(guide, "`"+m[1]+"`") {
+				t.Errorf("docs/05-github-heroku.md does not explain the secret %s", m[1])
+			}
+		}
+	})
+
 	t.Run("the deploy job pushes full history and checks the live app with this package", func(t *testing.T) {
 		if v, ok := actionInput(deployJob.Steps, "actions/checkout", "fetch-depth"); !ok || v != "0" {
 			t.Errorf("checkout fetch-depth = %q, want 0 (Heroku refuses shallow pushes)", v)
