@@ -18,11 +18,17 @@ type LogBuffer struct {
 	notify chan struct{}
 }
 
+// NewLogBuffer returns an empty LogBuffer, for example to give to
+// slog.NewTextHandler.
+func NewLogBuffer() *LogBuffer {
+	return &LogBuffer{notify: make(chan struct{}, 1)}
+}
+
 // CaptureLog sends the standard logger's output to a LogBuffer until the
 // test ends. Tests that use it must not run in parallel.
 func CaptureLog(t testing.TB) *LogBuffer {
 	t.Helper()
-	lb := &LogBuffer{notify: make(chan struct{}, 1)}
+	lb := NewLogBuffer()
 	log.SetOutput(lb)
 	t.Cleanup(func() {
 		log.SetOutput(os.Stderr)

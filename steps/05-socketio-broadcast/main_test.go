@@ -281,12 +281,18 @@ func nextChat(t *testing.T, c *chattest.Client) string {
 }
 
 func TestBroadcastReachesEveryoneExactlyOnce(t *testing.T) {
-	_, base := startServer(t)
+	s, base := startServer(t)
 	for _, modeA := range transports {
 		for _, modeB := range transports {
 			t.Run(modeA+" sends, "+modeB+" listens", func(t *testing.T) {
 				a := dial(t, base, modeA, chattest.DialOptions{})
 				b := dial(t, base, modeB, chattest.DialOptions{})
+				// The server sends the connect packet before it runs
+				// OnConnect, so a client can be connected a moment
+				// before it joins the room. Wait for both to join.
+				if !chattest.Eventually(5*time.Second, func() bool { return s.io.RoomLen("/", chatRoom) == 2 }) {
+					t.Fatal("the two clients did not both join")
+				}
 				first := "selam " + modeA + " → " + modeB
 				second := "ikinci mesaj"
 				for _, text := range []string{first, second} {

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"sohbet/internal/chattest"
+	"sohbet/third_party/socketioclient"
+)
+
+// transports are the ways a Socket.IO 2 client can reach the server: long
+// polling only, WebSocket only, and the browser default (polling, then an
+// upgrade to WebSocket).
+var transports = []string{"polling", "websocket", "upgrade"}
+
+// defaults is the configuration with no environment variables set.
+func defaults(t testing.TB) config {
+	t.Helper()
+	cfg, err := loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startServer runs newServer behind a real HTTP server, as run does, and
+// returns its base URL and its log.
+func startServer(t testing.TB, cfg config) (*server, string, *chattest.LogBuffer) {
+	t.Helper()
+	logs := chattest.NewLogBuffer()
+	s := newServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	go func() { _ = s.io.Serve() }()
+	ts := httptest.NewServer(s)
+	// s.io.Close is left to run, which calls it once HTTP is down:
+	// go-socket.io v1.7.0 closes its accept channel without waiting for
+	// sessions still being set up.
+	t.Cleanup(func() {
+		s.shuttingDown.Store(true)
+		s.hub.closeAll(restartNotice, time.Second)
+		ts.Close()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return s, ts.URL, logs
+}
+
+func get(t testing.TB, url, origin string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func dial(t testing.TB, base, mode string, opts chattest.DialOptions) *chattest.Client {
+	t.Helper()
+	opts.Transport = mode
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := chattest.Dial(ctx, base, opts)
+	if err != nil {
+		t.Fatalf("dial %s: %v", mode, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// next returns the text of the next event called name that c receives.
+func next(t testing.TB, c *chattest.Client, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ev, err := c.Next(ctx, name)
+	if err != nil {
+		t.Fatalf("waiting for %q on %s: %v", name, c.Transport(), err)
+	}
+	if len(ev.Args) != 1 {
+		t.Fatalf("%q with %d arguments, want 1", name, len(ev.Args))
+	}
+	var text string
+	if err := json.Unmarshal(ev.Args[0], &text); err != nil {
+		t.Fatalf("%q argument %s is not a string", name, ev.Args[0])
+	}
+	return text
+}
+
+func nextChat(t testing.TB, c *chattest.Client) string { return next(t, c, "chat message") }
+
+func TestLoadConfig(t *testing.T) {
+	t.Run("defaults suit one Basic dyno", func(t *testing.T) {
+		cfg := defaults(t)
+		if cfg.maxConnections != 1000 || cfg.maxMessageBytes != 2000 || cfg.messageRate != 5 ||
+			cfg.messageBurst != 10 || cfg.sendQueue != 256 || len(cfg.allowedOrigins) != 0 {
+			t.Fatalf("defaults = %+v", cfg)
+		}
+	})
+	t.Run("every variable overrides its default", func(t *testing.T) {
+		env := map[string]string{
+			"ALLOWED_ORIGINS":   "https://a.example, https://B.example/",
+			"MAX_CONNECTIONS":   "50",
+			"MAX_MESSAGE_BYTES": "300",
+			"MESSAGE_RATE":      "0.5",
+			"MESSAGE_BURST":     "3",
+			"SEND_QUEUE":        "8",
+		}
+		cfg, err := loadConfig(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.maxConnections != 50 || cfg.maxMessageBytes != 300 || cfg.messageRate != 0.5 ||
+			cfg.messageBurst != 3 || cfg.sendQueue != 8 ||
+			strings.Join(cfg.allowedOrigins, " ") != "https://a.example https://b.example" {
+			t.Fatalf("config = %+v", cfg)
+		}
+	})
+	t.Run("invalid values are named in one clear error", func(t *testing.T) {
+		env := map[string]string{"MAX_CONNECTIONS": "çok", "SEND_QUEUE": "0", "MESSAGE_RATE": "-1"}
+		_, err := loadConfig(func(k string) string { return env[k] })
+		if err == nil {
+			t.Fatal("no error")
+		}
+		for _, name := range []string{"MAX_CONNECTIONS", "SEND_QUEUE", "MESSAGE_RATE"} {
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("error %q does not name %s", err, name)
+			}
+		}
+	})
+}
+
+func TestHealthz(t *testing.T) {
+	s, base, _ := startServer(t, defaults(t))
+	dial(t, base, "websocket", chattest.DialOptions{})
+
+	code, body := get(t, base+"/healthz", "")
+	var h health
+	if err := json.Unmarshal([]byte(body), &h); err != nil || code != http.StatusOK || h.Status != "ok" || h.Connections != 1 {
+		t.Fatalf("GET /healthz = %d %s", code, body)
+	}
+
+	s.shuttingDown.Store(true)
+	code, body = get(t, base+"/healthz", "")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"shutting down"`) {
+		t.Fatalf("GET /healthz while shutting down = %d %s", code, body)
+	}
+}
+
+func TestPageLoadsTheEmbeddedClient(t *testing.T) {
+	_, base, _ := startServer(t, defaults(t))
+
+	code, body := get(t, base+"/", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET / = %d", code)
+	}
+	for _, want := range []string{
+		`<script src="/socket.io/socket.io.js"></script>`,
+		`io({ transports: ['polling'] })`,
+		`socket.emit('chat message', input.value);`,
+		`socket.on('chat message', (msg) => {`,
+		`socket.on('chat notice', (text) => {`,
+		`item.textContent = text;`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "innerHTML") {
+		t.Error("page uses innerHTML; messages must go in as text")
+	}
+	code, js := get(t, base+socketioclient.Path, "")
+	if code != http.StatusOK || js != string(socketioclient.JS) {
+		t.Fatalf("GET %s = %d, embedded client served: %v", socketioclient.Path, code, js == string(socketioclient.JS))
+	}
+}
+
+func TestBroadcastReachesEveryoneExactlyOnce(t *testing.T) {
+	s, base, _ := startServer(t, defaults(t))
+	for _, modeA := range transports {
+		for _, modeB := range transports {
+			t.Run(modeA+" sends, "+modeB+" listens", func(t *testing.T) {
+				a := dial(t, base, modeA, chattest.DialOptions{})
+				b := dial(t, base, modeB, chattest.DialOptions{})
+				// The server sends the connect packet before it runs
+				// OnConnect, so a client can be connected a moment
+				// before it joins the room. Wait for both to join.
+				if !chattest.Eventually(5*time.Second, func() bool { return s.hub.count() == 2 }) {
+					t.Fatal("the two clients did not both join")
+				}
+				first := "selam " + modeA + " → " + modeB
+				second := "ikinci mesaj"
+				for _, text := range []string{first, second} {
+					if err := a.Emit("chat message", text); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Messages of one sender arrive in order, so if the
+				// second follows the first directly, the first came once.
+				for _, c := range []*chattest.Client{a, b} {
+					for _, want := range []string{first, second} {
+						if got := nextChat(t, c); got != want {
+							t.Fatalf("%s client got %q, want %q", c.Transport(), got, want)
+						}
+					}
+				}
+				_ = a.Close()
+				_ = b.Close()
+			})
+		}
+	}
+}
+
+var sidPattern = regexp.MustCompile(`"sid":"([^"]+)"`)
+
+func TestSessionIDsAreRandom(t *testing.T) {
+	_, base, _ := startServer(t, defaults(t))
+	seen := map[string]bool{}
+	for range 20 {
+		code, body := get(t, base+"/socket.io/?EIO=3&transport=polling&b64=1", "")
+		m := sidPattern.FindStringSubmatch(body)
+		if code != http.StatusOK || m == nil {
+			t.Fatalf("handshake = %d %q", code, body)
+		}
+		if len(m[1]) < 22 || seen[m[1]] {
+			t.Fatalf("session ID %q is short or repeated", m[1])
+		}
+		seen[m[1]] = true
+	}
+}
+
+func TestNewerProtocolGetsAClearError(t *testing.T) {
+	_, base, logs := startServer(t, defaults(t))
+	code, body := get(t, base+"/socket.io/?EIO=4&transport=polling", "")
+	if code != http.StatusBadRequest || !strings.Contains(body, "socket.io-client 2.x") {
+		t.Fatalf("EIO=4 handshake = %d %q", code, body)
+	}
+	if err := logs.Wait("desteklenmeyen protokol", 1, time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseOrigins(t *testing.T) {
+	got := parseOrigins(" https://A.example/ ,,https://b.example:8443 ")
+	want := []string{"https://a.example", "https://b.example:8443"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("parseOrigins = %q, want %q", got, want)
+	}
+}
