@@ -8,8 +8,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	_ "embed"
+	"encoding/base64"
 	"errors"
 	"log"
 	"net"

@@ -12,9 +12,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
-	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
