@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,6 +114,23 @@ func healthNumbers(baseURL string) (map[string]float64, error) {
 	}
 	return out, nil
 }
+
+// normalizeStartup keeps a log up to its ready line, without what changes
+// from run to run (timestamps, the port).
+func normalizeStartup(logs string) string {
+	if i := strings.Index(logs, chattest.ReadyLine); i >= 0 {
+		if j := strings.IndexByte(logs[i:], '\n'); j >= 0 {
+			logs = logs[:i+j]
+		}
+	}
+	logs = timestamp.ReplaceAllString(logs, "")
+	return port.ReplaceAllString(logs, "localhost:PORT")
+}
+
+var (
+	timestamp = regexp.MustCompile(`(?m)^(time=\S+ |\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? )`)
+	port      = regexp.MustCompile(`localhost:\d+`)
+)
 
 // TestOfflineDeploy builds the app as Heroku's Go buildpack would, starts
 // the Procfile's web command as a dyno would (the bin folder on PATH,
@@ -279,6 +297,48 @@ func TestOfflineDeploy(t *testing.T) {
 				"X-Forwarded-For":   {"203.0.113.7"},
 			},
 		})
+	})
+
+	t.Run("app.json's defaults are the step's own defaults", func(t *testing.T) {
+		m, err := parseAppJSON(readFile(t, root, "app.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Run the program once per environment and keep what it logs up
+		// to its ready line, which states the settings in force.
+		startup := func(env ...string) string {
+			t.Helper()
+			q := chattest.Start(t, exe, append([]string{"PATH=" + pathList}, env...)...)
+			logs := q.Logs()
+			if code, _, err := q.Stop(syscall.SIGTERM, 10*time.Second); err != nil || code != 0 {
+				t.Fatalf("stop: exit code %d, %v", code, err)
+			}
+			return normalizeStartup(logs)
+		}
+		var unset []string
+		for _, name := range sortedKeys(m.Env) {
+			unset = append(unset, name+"=") // empty means "use the default"
+		}
+		base := startup(unset...)
+		if got := startup(appEnv(t, root)...); got != base {
+			t.Fatalf("with app.json's values the program starts differently than with none:\n%s\nwith no variables:\n%s", got, base)
+		}
+		// Each value must show in that log, or the comparison proves nothing.
+		for _, name := range sortedKeys(m.Env) {
+			v := m.Env[name].Value
+			if v == nil {
+				continue
+			}
+			f, err := strconv.ParseFloat(*v, 64)
+			if err != nil {
+				t.Errorf("%s: cannot vary the non-numeric default %q", name, *v)
+				continue
+			}
+			other := strconv.FormatFloat(f+1, 'f', -1, 64)
+			if startup(append(unset, name+"="+other)...) == base {
+				t.Errorf("%s=%s starts the program like the default %s: its startup log does not show %s, so the default cannot be compared", name, other, *v, name)
+			}
+		}
 	})
 
 	t.Run("SIGTERM with a client connected exits 0 within 10 s", func(t *testing.T) {
@@ -515,6 +575,12 @@ func TestCheckEnvValue(t *testing.T) {
 		{"MESSAGE_RATE", "NaN", false},
 		{"SEND_QUEUE", "256", true},
 		{"SEND_QUEUE", "", false},
+		{"GOGC", "400", true},
+		{"GOGC", "off", true},
+		{"GOGC", "0", false},
+		{"GOMEMLIMIT", "400MiB", true},
+		{"GOMEMLIMIT", "419430400", true},
+		{"GOMEMLIMIT", "400MB", false},
 		{"SOMETHING_NEW", "1", false},
 	}
 	for _, tc := range cases {
@@ -544,10 +610,22 @@ func envInt(def int, name string) int {
 
 func queueLen() int { return envInt(256, "SEND_QUEUE") }
 
+func loadConfig(getenv func(string) string) int {
+	_ = getenv("ALLOWED_ORIGINS")
+	intVar := func(dst *int, name string) {
+		_ = getenv(name)
+	}
+	var n int
+	intVar(&n, "MAX_CONNECTIONS")
+	return n
+}
+
 func main() {
 	_ = os.Getenv("PORT")
 	_ = envInt(5, rateVar)
 	_ = queueLen()
+	_ = loadConfig(os.Getenv)
+	_ = loadConfig(func(string) string { return "" })
 }
 `
 	test := `package main
@@ -566,7 +644,7 @@ var _ = os.Getenv("ONLY_IN_TESTS")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"MESSAGE_RATE", "PORT", "SEND_QUEUE"}; !slices.Equal(got, want) {
+	if want := []string{"ALLOWED_ORIGINS", "MAX_CONNECTIONS", "MESSAGE_RATE", "PORT", "SEND_QUEUE"}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 

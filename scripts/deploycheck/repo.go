@@ -134,10 +134,15 @@ func readmeRunTargets(readme []byte) []string {
 }
 
 // envVarsRead returns the environment variables that the Go files in dir
-// (tests excluded) read by name: the first argument of os.Getenv and
-// os.LookupEnv, and of any function in the package that passes one of its
-// own parameters on to them (an "env helper", such as envInt(name, def)).
-// Names must be string constants; a call whose name cannot be resolved is
+// (tests excluded) read by name. A read is a call of os.Getenv or
+// os.LookupEnv, or of anything that stands for them:
+//
+//   - a parameter that some call fills with os.Getenv itself, as in
+//     loadConfig(os.Getenv) with func loadConfig(getenv func(string) string);
+//   - a helper, top-level or a closure in a function, that passes one of
+//     its own parameters on to a read, as in envInt(name string, def int).
+//
+// Names must be string constants; a read whose name cannot be resolved is
 // an error, so that a variable never slips past the comparison unseen.
 func envVarsRead(dir string) ([]string, error) {
 	fset := token.NewFileSet()
@@ -159,72 +164,129 @@ func envVarsRead(dir string) ([]string, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no Go files in %s", dir)
 	}
-
 	consts := stringConsts(files)
 
-	// helpers maps a function name to the position of the parameter that
-	// holds the variable's name. os.Getenv and os.LookupEnv seed it.
-	helpers := map[string]int{"os.Getenv": 0, "os.LookupEnv": 0}
+	var funcs []*ast.FuncDecl
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Body != nil {
+				funcs = append(funcs, fn)
+			}
+		}
+	}
+
+	// bound holds, per function name, the parameters that a call fills
+	// with os.Getenv or os.LookupEnv.
+	bound := make(map[string][]string)
+	byName := make(map[string]*ast.FuncDecl)
+	for _, fn := range funcs {
+		if fn.Recv == nil {
+			byName[fn.Name.Name] = fn
+		}
+	}
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			fn, ok := byName[calleeName(call)]
+			if !ok {
+				return true
+			}
+			params := paramNames(fn.Type)
+			for i, arg := range call.Args {
+				if name := exprName(arg); (name == "os.Getenv" || name == "os.LookupEnv") && i < len(params) {
+					bound[fn.Name.Name] = append(bound[fn.Name.Name], params[i])
+				}
+			}
+			return true
+		})
+	}
+
+	// global maps a reader's name to the position of its name argument.
+	global := map[string]int{"os.Getenv": 0, "os.LookupEnv": 0}
+	// scopeOf returns the readers visible in fn: the global ones, fn's
+	// bound parameters, and fn's closures that are helpers.
+	scopeOf := func(fn *ast.FuncDecl) map[string]int {
+		scope := make(map[string]int, len(global))
+		for k, v := range global {
+			scope[k] = v
+		}
+		for _, p := range bound[fn.Name.Name] {
+			scope[p] = 0
+		}
+		for changed := true; changed; {
+			changed = false
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				as, ok := n.(*ast.AssignStmt)
+				if !ok || len(as.Lhs) != len(as.Rhs) {
+					return true
+				}
+				for i, rhs := range as.Rhs {
+					lit, ok := rhs.(*ast.FuncLit)
+					id, isIdent := as.Lhs[i].(*ast.Ident)
+					if !ok || !isIdent {
+						continue
+					}
+					if _, known := scope[id.Name]; known {
+						continue
+					}
+					if idx, ok := forwards(lit.Type, lit.Body, scope); ok {
+						scope[id.Name] = idx
+						changed = true
+					}
+				}
+				return true
+			})
+		}
+		return scope
+	}
 	for changed := true; changed; {
 		changed = false
-		for _, f := range files {
-			for _, decl := range f.Decls {
-				fn, ok := decl.(*ast.FuncDecl)
-				if !ok || fn.Body == nil || fn.Recv != nil {
-					continue
-				}
-				if _, known := helpers[fn.Name.Name]; known {
-					continue
-				}
-				params := paramNames(fn)
-				ast.Inspect(fn.Body, func(n ast.Node) bool {
-					call, ok := n.(*ast.CallExpr)
-					if !ok {
-						return true
-					}
-					idx, ok := helpers[calleeName(call)]
-					if !ok || idx >= len(call.Args) {
-						return true
-					}
-					if id, ok := call.Args[idx].(*ast.Ident); ok {
-						if p := slices.Index(params, id.Name); p >= 0 {
-							helpers[fn.Name.Name] = p
-							changed = true
-							return false
-						}
-					}
-					return true
-				})
+		for _, fn := range funcs {
+			if _, known := global[fn.Name.Name]; known || fn.Recv != nil {
+				continue
+			}
+			if idx, ok := forwards(fn.Type, fn.Body, scopeOf(fn)); ok {
+				global[fn.Name.Name] = idx
+				changed = true
 			}
 		}
 	}
 
 	seen := make(map[string]bool)
 	var problems []string
-	for _, f := range files {
-		// Calls inside a helper pass the helper's parameter on; they are
-		// not reads of a particular variable.
-		ast.Inspect(f, func(n ast.Node) bool {
-			if fn, ok := n.(*ast.FuncDecl); ok && fn.Recv == nil {
-				if _, isHelper := helpers[fn.Name.Name]; isHelper {
-					return false
-				}
+	for _, fn := range funcs {
+		scope := scopeOf(fn)
+		// stack holds the enclosing nodes, to find the parameters in scope.
+		stack := []ast.Node{fn}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
 			}
+			stack = append(stack, n)
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
 				return true
 			}
-			idx, ok := helpers[calleeName(call)]
+			idx, ok := scope[calleeName(call)]
 			if !ok || idx >= len(call.Args) {
 				return true
 			}
-			name, ok := constString(call.Args[idx], consts)
-			if !ok {
-				problems = append(problems, fmt.Sprintf("%s: %s reads a variable whose name is not a constant",
-					fset.Position(call.Pos()), calleeName(call)))
+			arg := call.Args[idx]
+			if name, ok := constString(arg, consts); ok {
+				seen[name] = true
 				return true
 			}
-			seen[name] = true
+			// A helper passing its own parameter on is not a read of a
+			// particular variable; its callers are.
+			if id, ok := arg.(*ast.Ident); ok && isParamInScope(stack, id.Name) {
+				return true
+			}
+			problems = append(problems, fmt.Sprintf("%s: %s reads a variable whose name is not a constant",
+				fset.Position(call.Pos()), calleeName(call)))
 			return true
 		})
 	}
@@ -239,23 +301,71 @@ func envVarsRead(dir string) ([]string, error) {
 	return out, nil
 }
 
-// calleeName names a call's function as "pkg.Func" or "Func".
-func calleeName(call *ast.CallExpr) string {
-	switch fn := call.Fun.(type) {
+// forwards reports whether a function passes one of its own parameters
+// as the name argument of a reader in scope, and which parameter.
+func forwards(typ *ast.FuncType, body *ast.BlockStmt, scope map[string]int) (int, bool) {
+	params := paramNames(typ)
+	found, at := false, 0
+	ast.Inspect(body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || found {
+			return !found
+		}
+		idx, ok := scope[calleeName(call)]
+		if !ok || idx >= len(call.Args) {
+			return true
+		}
+		if id, ok := call.Args[idx].(*ast.Ident); ok {
+			if p := slices.Index(params, id.Name); p >= 0 {
+				found, at = true, p
+				return false
+			}
+		}
+		return true
+	})
+	return at, found
+}
+
+// isParamInScope reports whether name is a parameter of a function (a
+// declaration or a literal) on the stack of enclosing nodes.
+func isParamInScope(stack []ast.Node, name string) bool {
+	for _, n := range stack {
+		var typ *ast.FuncType
+		switch f := n.(type) {
+		case *ast.FuncDecl:
+			typ = f.Type
+		case *ast.FuncLit:
+			typ = f.Type
+		default:
+			continue
+		}
+		if slices.Contains(paramNames(typ), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// exprName names an expression that is an identifier or pkg.Name.
+func exprName(e ast.Expr) string {
+	switch v := e.(type) {
 	case *ast.Ident:
-		return fn.Name
+		return v.Name
 	case *ast.SelectorExpr:
-		if x, ok := fn.X.(*ast.Ident); ok {
-			return x.Name + "." + fn.Sel.Name
+		if x, ok := v.X.(*ast.Ident); ok {
+			return x.Name + "." + v.Sel.Name
 		}
 	}
 	return ""
 }
 
+// calleeName names a call's function as "pkg.Func" or "Func".
+func calleeName(call *ast.CallExpr) string { return exprName(call.Fun) }
+
 // paramNames lists a function's parameter names in order ("_" for unnamed).
-func paramNames(fn *ast.FuncDecl) []string {
+func paramNames(typ *ast.FuncType) []string {
 	var out []string
-	for _, field := range fn.Type.Params.List {
+	for _, field := range typ.Params.List {
 		if len(field.Names) == 0 {
 			out = append(out, "_")
 		}
@@ -492,9 +602,37 @@ func checkEnvValue(name, value string) error {
 			return fmt.Errorf("must be a positive number of messages per second, got %v", f)
 		}
 		return nil
+	case "GOGC":
+		if value == "off" {
+			return nil
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return fmt.Errorf("must be a positive percentage or off, got %d", n)
+		}
+		return nil
+	case "GOMEMLIMIT":
+		if value == "off" {
+			return nil
+		}
+		m := memLimit.FindStringSubmatch(value)
+		if m == nil {
+			return fmt.Errorf("%q is not a size like 400MiB", value)
+		}
+		if n, err := strconv.ParseUint(m[1], 10, 64); err != nil || n == 0 {
+			return fmt.Errorf("%q is not a positive size", value)
+		}
+		return nil
 	}
 	return fmt.Errorf("no rule to check a default for %s (add one in checkEnvValue)", name)
 }
+
+// memLimit is the form of GOMEMLIMIT: a number of bytes with an optional
+// unit, as the runtime package documents it.
+var memLimit = regexp.MustCompile(`^(\d+)(B|KiB|MiB|GiB|TiB)?$`)
 
 // checkOrigins accepts a comma-separated list of origins such as
 // "https://example.com,http://localhost:3000"; empty means none.
