@@ -595,3 +595,49 @@ func toSet(m map[string]string) map[string]bool {
 	}
 	return s
 }
+
+// asciiTurkish lists common Turkish word stems as they look when typed
+// without Turkish letters ("icin" for "için"). Prose must use the letters.
+var asciiTurkish = map[string]string{
+	"icin": "için", "degil": "değil", "baglan": "bağlan", "gonder": "gönder",
+	"goster": "göster", "olustur": "oluştur", "calis": "çalış", "kullanici": "kullanıcı",
+	"ogren": "öğren", "ozellik": "özellik", "acik": "açık", "yukle": "yükle",
+	"guncel": "güncel", "surum": "sürüm", "sozluk": "sözlük", "dugme": "düğme",
+	"cunku": "çünkü", "boyle": "böyle", "soyle": "şöyle", "simdi": "şimdi",
+	"mesajlari": "mesajları", "sayfayi": "sayfayı",
+}
+
+var (
+	wordRE     = regexp.MustCompile(`\p{L}+`)
+	linkDestRE = regexp.MustCompile(`\]\([^)]*\)|<?https?://[^\s>)]+>?|\]:\s*\S+`)
+)
+
+// asciiTurkishIn returns the words of prose typed without Turkish letters.
+func asciiTurkishIn(prose string) []string {
+	prose = linkDestRE.ReplaceAllStringFunc(prose, blank)
+	prose = tagRE.ReplaceAllStringFunc(prose, blank)
+	var found []string
+	for _, loc := range wordRE.FindAllStringIndex(prose, -1) {
+		w := strings.ToLower(prose[loc[0]:loc[1]]) // ASCII typing: I is i
+		for stem, want := range asciiTurkish {
+			if stem != want && strings.HasPrefix(w, stem) && (stem != "icin" || w == stem) {
+				found = append(found, fmt.Sprintf("%d: %q (%s…)", lineOf(prose, loc[0]), w, want))
+			}
+		}
+	}
+	return found
+}
+
+// TestTurkishLetters fails when the prose of docs/ or a step README spells
+// a Turkish word without its letters (ç ğ ı İ ö ş ü).
+func TestTurkishLetters(t *testing.T) {
+	r := loadRepo(t)
+	for _, rel := range r.files {
+		if !mustEmbed(rel) {
+			continue
+		}
+		for _, f := range asciiTurkishIn(r.md[rel].prose) {
+			t.Errorf("%s:%s", rel, f)
+		}
+	}
+}

@@ -12,6 +12,10 @@
 //   - a page repeats a stale fact, such as free Heroku dynos;
 //   - the docs, a step README or a step's code use a translation that the
 //     glossary (docs/07-sozluk.md) lists as avoided;
+//   - the prose of docs/ or a step README spells Turkish words without
+//     their letters ("icin" for "için");
+//   - the deployed step's ping timings break Heroku's router rules or
+//     go-socket.io's liveness rule, as docs/02-heroku-nedir.md explains;
 //   - a course page in docs/ cannot be reached by links from README.md.
 //
 // Run them with `go test ./scripts/checkdocs`.

@@ -233,3 +233,22 @@ func TestAvoidedTermsAreFound(t *testing.T) {
 		}
 	}
 }
+
+func TestASCIITurkishIsFound(t *testing.T) {
+	tests := []struct {
+		text string
+		hits int
+	}{
+		{"Bu sayfa icin baglanti kurun ve gonderin.", 3},
+		{"Bu sayfa için bağlantı kurun ve gönderin.", 0},
+		{"[Sözlük](07-sozluk.md) ve <https://ornek.com/surum> ile `icin` kodu.", 0},
+		{"Kod: `kullanici := 1` ama metinde kullanici yazılmış.", 1},
+		{"İcinde is not a stem match, but ICIN is.", 1},
+	}
+	for _, tt := range tests {
+		found := asciiTurkishIn(parseMarkdown("x.md", tt.text).prose)
+		if len(found) != tt.hits {
+			t.Errorf("%q: found %q, want %d", tt.text, found, tt.hits)
+		}
+	}
+}
