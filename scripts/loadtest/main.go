@@ -1,0 +1,393 @@
+// Command loadtest measures how many chat users a server of this course can
+// hold: it opens many clients, lets some of them send "chat message" at a
+// fixed total rate, and reports delivery, loss, duplicates and latency, and
+// (given the server's PID) the server's memory and CPU.
+//
+// It is meant for servers you run yourself: by default it refuses any host
+// other than loopback (see -allow-remote).
+//
+//	go run ./scripts/loadtest -url http://127.0.0.1:3000 -clients 1000 -senders 10 -rate 50
+//	go run ./scripts/loadtest -h
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// Bounds that keep a run from turning into an attack by mistake.
+const (
+	maxClients  = 20000
+	maxDuration = 10 * time.Minute
+	maxRate     = 100000
+)
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the command-line flags beyond Config.
+type options struct {
+	cfg          Config
+	jsonOut      bool
+	allowRemote  bool
+	maxLoss      float64
+	markdownFrom string
+	timeout      time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	c := &o.cfg
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `loadtest: load a chat server of this course and measure it.
+
+It opens -clients connections (at -connect-rate per second), waits -settle,
+then the first -senders clients send "chat message" at -rate messages per
+second in total: for -warmup (not measured), then for -duration (measured).
+It then waits up to -drain for the last deliveries. Every message is a
+string "loadtest <run> <sender> <seq> <m|w> <sent-ns>", so each is unique
+and carries its send time.
+
+Protocols: socketio (steps 03-06 and the Node reference; Engine.IO 3 /
+Socket.IO 2; -transport websocket, polling or upgrade) and websocket (plain
+frames to step 02's /ws echo: each message comes back to its sender only).
+
+Only use it against servers you run yourself. Hosts other than loopback
+need -allow-remote. Runs are bounded: at most 20000 clients, 10 minutes of
+sending and 100000 messages per second.
+
+Exit status: 0 when every client connected and stayed, every send worked
+and loss is within -max-loss; 1 on errors; 2 on bad flags.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:3000", "server base `URL` (http://, https://, ws:// or wss://)")
+	fs.StringVar(&c.Protocol, "protocol", "socketio", "socketio or websocket (plain gorilla frames, step 02)")
+	fs.StringVar(&c.Transport, "transport", "websocket", "socketio transport: websocket, polling or upgrade (polling first, like a browser)")
+	fs.StringVar(&c.Path, "path", "", "endpoint path (default /socket.io/ for socketio, /ws for websocket)")
+	fs.StringVar(&c.Origin, "origin", "", "Origin header to send (default none, like a non-browser client)")
+	fs.StringVar(&c.Event, "event", "chat message", "Socket.IO event name to send and count")
+	fs.IntVar(&c.Clients, "clients", 100, "number of connections `N`")
+	fs.IntVar(&c.Senders, "senders", 10, "how many of the clients send (`S`)")
+	fs.Float64Var(&c.Rate, "rate", 50, "messages per second `R`, all senders together")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "measured sending time `D`")
+	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "sending time before the measurement (`W`, not counted)")
+	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "longest wait for the last deliveries after sending ends")
+	fs.DurationVar(&c.Settle, "settle", time.Second, "pause after connecting, before the idle memory sample")
+	fs.Float64Var(&c.ConnectRate, "connect-rate", 500, "new connections per second")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 2*time.Minute, "longest time for the connect phase")
+	fs.IntVar(&c.DialParallel, "dial-parallel", 200, "most handshakes in flight at once")
+	fs.IntVar(&c.PayloadBytes, "payload", 0, "extra padding bytes per message")
+	fs.StringVar(&c.Expect, "expect", "", "who receives each message: all (broadcast) or sender (echo); default all for socketio, sender for websocket")
+	fs.IntVar(&c.PID, "pid", 0, "server process `PID` to sample from /proc (peak RSS, idle RSS, CPU)")
+	fs.StringVar(&c.Label, "label", "", "name of the server under test, copied into the result")
+	fs.DurationVar(&c.ProgressEvery, "progress", time.Second, "interval of the progress line on stderr (0: none)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON line on stdout (the table goes to stderr)")
+	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a host other than loopback (only servers you run yourself)")
+	fs.Float64Var(&o.maxLoss, "max-loss", 0, "loss in `percent` above which the exit status is 1")
+	fs.DurationVar(&o.timeout, "timeout", 0, "hard limit for the whole run (default: connect-timeout + settle + warmup + duration + drain + 30s)")
+	fs.StringVar(&o.markdownFrom, "markdown-from", "", "print a Markdown table from a `file` of JSON result lines (- for stdin) and exit")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.markdownFrom != "" {
+		return o, nil
+	}
+	return o, o.validate()
+}
+
+func (o *options) validate() error {
+	c := &o.cfg
+	switch c.Protocol {
+	case "socketio":
+		switch c.Transport {
+		case "websocket", "polling", "upgrade":
+		default:
+			return fmt.Errorf("-transport %q: want websocket, polling or upgrade", c.Transport)
+		}
+		if c.Path == "" {
+			c.Path = "/socket.io/"
+		}
+		if c.Expect == "" {
+			c.Expect = "all"
+		}
+	case "websocket":
+		if c.Path == "" {
+			c.Path = "/ws"
+		}
+		if c.Expect == "" {
+			c.Expect = "sender"
+		}
+	default:
+		return fmt.Errorf("-protocol %q: want socketio or websocket", c.Protocol)
+	}
+	if c.Expect != "all" && c.Expect != "sender" {
+		return fmt.Errorf("-expect %q: want all or sender", c.Expect)
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("-url %q: want a URL such as http://127.0.0.1:3000", c.URL)
+	}
+	switch u.Scheme {
+	case "http", "https", "ws", "wss":
+	default:
+		return fmt.Errorf("-url %q: scheme must be http, https, ws or wss", c.URL)
+	}
+	if !o.allowRemote && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("-url %q is not a loopback address; load only servers you run yourself, and say so with -allow-remote", c.URL)
+	}
+	switch {
+	case c.Clients < 1 || c.Clients > maxClients:
+		return fmt.Errorf("-clients %d: want 1..%d", c.Clients, maxClients)
+	case c.Senders < 0 || c.Senders > c.Clients:
+		return fmt.Errorf("-senders %d: want 0..clients (%d)", c.Senders, c.Clients)
+	case c.Senders > 0 && (c.Rate <= 0 || c.Rate > maxRate):
+		return fmt.Errorf("-rate %v: want more than 0 and at most %d", c.Rate, maxRate)
+	case c.Duration < 0 || c.Warmup < 0 || c.Duration+c.Warmup > maxDuration:
+		return fmt.Errorf("-duration + -warmup: want at most %v", maxDuration)
+	case c.Drain < 0 || c.Drain > maxDuration:
+		return fmt.Errorf("-drain %v: want 0..%v", c.Drain, maxDuration)
+	case c.ConnectRate <= 0:
+		return fmt.Errorf("-connect-rate %v: want more than 0", c.ConnectRate)
+	case c.ConnectTimeout <= 0:
+		return fmt.Errorf("-connect-timeout %v: want more than 0", c.ConnectTimeout)
+	case c.DialParallel < 1:
+		return fmt.Errorf("-dial-parallel %d: want at least 1", c.DialParallel)
+	case c.PayloadBytes < 0 || c.PayloadBytes > 1<<20:
+		return fmt.Errorf("-payload %d: want 0..1048576", c.PayloadBytes)
+	case c.Settle < 0:
+		return fmt.Errorf("-settle %v: want 0 or more", c.Settle)
+	}
+	if c.Senders == 0 {
+		c.Rate = 1 // unused; keeps the sender interval finite
+	}
+	if o.timeout <= 0 {
+		o.timeout = c.ConnectTimeout + c.Settle + c.Warmup + c.Duration + c.Drain + 30*time.Second
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func realMain(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 2
+	}
+	if o.markdownFrom != "" {
+		if err := markdownFrom(o.markdownFrom, stdout); err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 1
+		}
+		return 0
+	}
+	if o.cfg.ProgressEvery > 0 {
+		o.cfg.Progress = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+
+	res, err := Run(ctx, o.cfg)
+	table := stdout
+	if o.jsonOut {
+		table = stderr
+	}
+	printTable(table, res)
+	if o.jsonOut {
+		line, _ := json.Marshal(res)
+		fmt.Fprintln(stdout, string(line))
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "loadtest:", err)
+		return 1
+	}
+	if problems := judge(res, o.maxLoss); len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "loadtest:", p)
+		}
+		return 1
+	}
+	return 0
+}
+
+// judge lists what makes a run fail.
+func judge(res Result, maxLoss float64) []string {
+	var p []string
+	if res.ConnectFailures > 0 {
+		p = append(p, fmt.Sprintf("%d clients could not connect", res.ConnectFailures))
+	}
+	if res.Disconnects > 0 {
+		p = append(p, fmt.Sprintf("%d clients dropped during the run", res.Disconnects))
+	}
+	if res.SendErrors > 0 {
+		p = append(p, fmt.Sprintf("%d sends failed", res.SendErrors))
+	}
+	if res.LossPercent > maxLoss {
+		p = append(p, fmt.Sprintf("loss %.3f%% is above -max-loss %.3f%%", res.LossPercent, maxLoss))
+	}
+	if len(p) > 0 && res.FirstError != "" {
+		p = append(p, "first error: "+res.FirstError)
+	}
+	return p
+}
+
+func printTable(w io.Writer, r Result) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	if r.Label != "" {
+		row("server", "%s", r.Label)
+	}
+	row("url", "%s (%s %s)", r.URL, r.Protocol, r.Transport)
+	row("load", "%d clients, %d senders, %g msg/s, %gs measured after %gs warm-up", r.Clients, r.Senders, r.Rate, r.Duration, r.Warmup)
+	row("connected", "%d/%d in %.1fs (failures %d; handshake p50 %.1f ms, p99 %.1f ms, max %.1f ms)",
+		r.Connected, r.Clients, r.ConnectSeconds, r.ConnectFailures, r.ConnectP50, r.ConnectP99, r.ConnectMax)
+	row("messages sent", "%d (send errors %d)", r.Sent, r.SendErrors)
+	row("deliveries", "%d of %d expected, lost %d (%.3f%%), duplicates %d, foreign %d", r.Delivered, r.Expected, r.Lost, r.LossPercent, r.Duplicates, r.Foreign)
+	row("delivered/s", "%.0f", r.DeliveredPS)
+	row("latency", "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (mean %.1f ms)", r.LatencyP50, r.LatencyP90, r.LatencyP99, r.LatencyMax, r.LatencyMean)
+	row("drops", "%d clients dropped during the run", r.Disconnects)
+	if r.PID > 0 {
+		row("server memory", "RSS %.1f MB before, %.1f MB idle with clients, %.1f MB peak; %.1f KB per connection",
+			float64(r.RSSBaseKB)/1024, float64(r.RSSIdleKB)/1024, float64(r.RSSPeakKB)/1024, r.MemPerConnKB)
+		row("server CPU", "%.0f%% of one core while sending", r.CPUPercent)
+	}
+	if r.DrainTimeout {
+		row("note", "%s", "drain ended before every delivery arrived")
+	}
+	if r.FirstError != "" {
+		row("first error", "%s", r.FirstError)
+	}
+	tw.Flush()
+}
+
+// progress prints a status line every ProgressEvery until ctx ends.
+func (r *run) progress(ctx context.Context, connected, failed *atomic.Int64) {
+	w := r.cfg.Progress
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	t := time.NewTicker(r.cfg.ProgressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if tty {
+				fmt.Fprintln(w)
+			}
+			return
+		case <-t.C:
+		}
+		phase := r.phase.Load().(string)
+		now := time.Since(r.base)
+		if phase == "send" {
+			phase = "measure"
+			if now < time.Duration(r.warmEnd.Load()) {
+				phase = "warm-up"
+			}
+		}
+		var recv, dups int64
+		for _, rc := range r.recv {
+			if rc != nil {
+				recv += rc.received.Load()
+				dups += rc.dups.Load()
+			}
+		}
+		h := r.lat.snapshot()
+		line := fmt.Sprintf("[%5.1fs %-10s] conn %d/%d fail %d | sent %d+%dw err %d | recv %d dup %d | drop %d | p50 %.1f p99 %.1f ms",
+			now.Seconds(), phase, connected.Load(), r.cfg.Clients, failed.Load(),
+			r.sent.Load(), r.warm.Load(), r.sendEr.Load(), recv, dups, r.disc.Load(),
+			float64(h.quantile(0.5))/1000, float64(h.quantile(0.99))/1000)
+		if tty {
+			fmt.Fprintf(w, "\r\033[K%s", line)
+		} else {
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// markdownFrom prints the results in file (JSON lines) as a Markdown table.
+func markdownFrom(file string, w io.Writer) error {
+	var in io.Reader = os.Stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	fmt.Fprintln(w, "| sunucu | istemci / gönderen / mesaj/s | bağlanan | teslim/s | kayıp | p50 | p90 | p99 | en çok | bağlantı başına bellek | en yüksek RSS | CPU |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var r Result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		mem := "—"
+		if r.MemPerConnKB > 0 {
+			mem = fmt.Sprintf("%.1f KB", r.MemPerConnKB)
+		}
+		peak := "—"
+		if r.RSSPeakKB > 0 {
+			peak = fmt.Sprintf("%.0f MB", float64(r.RSSPeakKB)/1024)
+		}
+		cpu := "—"
+		if r.PID > 0 {
+			cpu = fmt.Sprintf("%.0f%%", r.CPUPercent)
+		}
+		fmt.Fprintf(w, "| %s | %d / %d / %g | %d | %.0f | %d (%.2f%%) | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Label, r.Clients, r.Senders, r.Rate, r.Connected, r.DeliveredPS, r.Lost, r.LossPercent,
+			ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax), mem, peak, cpu)
+	}
+	return sc.Err()
+}
+
+func ms(v float64) string {
+	if v >= 100 {
+		return fmt.Sprintf("%.0f ms", v)
+	}
+	return fmt.Sprintf("%.1f ms", v)
+}
