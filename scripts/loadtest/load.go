@@ -85,6 +85,9 @@ type Result struct {
 	LatencyMean  float64 `json:"mean_ms"`
 	DrainTimeout bool    `json:"drain_timeout"`
 
+	LoadAvgStart string `json:"loadavg_start,omitempty"` // /proc/loadavg: is the machine busy?
+	LoadAvgEnd   string `json:"loadavg_end,omitempty"`
+
 	PID            int     `json:"pid,omitempty"`
 	RSSBaseKB      int64   `json:"rss_base_kb,omitempty"`
 	RSSIdleKB      int64   `json:"rss_idle_kb,omitempty"`
@@ -221,6 +224,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Protocol == "socketio" {
 		res.Transport = cfg.Transport
 	}
+	res.LoadAvgStart = loadAvg()
 
 	// Server process sampling.
 	var procMu sync.Mutex
@@ -498,6 +502,7 @@ func (r *run) finish(res Result, peak *int64, procErrs *int, procMu *sync.Mutex)
 	res.ProcSampleErrs = *procErrs
 	procMu.Unlock()
 	res.FirstError = errString(r.firstErr)
+	res.LoadAvgEnd = loadAvg()
 	return res
 }
 

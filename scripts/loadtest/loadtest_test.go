@@ -272,8 +272,25 @@ func TestMarkdownTable(t *testing.T) {
 	if err := markdownFrom(f, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "| adım 06 | 1000 / 10 / 50 | 1000 | 50000 | 0 (0.00%) | 3.2 ms | 8.0 ms | 41.5 ms | 120 ms | 19.5 KB | 80 MB | 93% |"
+	want := "| adım 06 | 1000 / 10 / 50 | 1000 | 50000 | 0 (0.00%) | 3.2 ms | 8.0 ms | 41.5 ms | 120 ms | 19.5 KB | 80 MB | 93% | 1 |"
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("table:\n%s\nwant row:\n%s", out.String(), want)
+	}
+
+	// Three runs of one server and load: the row is the median p99 run.
+	var lines []byte
+	for _, p99 := range []float64{10, 30, 20} {
+		l, _ := json.Marshal(Result{Label: "node", Clients: 100, Senders: 10, Rate: 200, LatencyP99: p99})
+		lines = append(append(lines, l...), '\n')
+	}
+	if err := os.WriteFile(f, lines, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := markdownFrom(f, &out); err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(out.String(), "| node |"); rows != 1 || !strings.Contains(out.String(), "| 20.0 ms | 0.0 ms | — | — | — | 3 |") {
+		t.Errorf("grouped table (%d rows):\n%s", rows, out.String())
 	}
 }

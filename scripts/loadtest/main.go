@@ -12,6 +12,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -48,6 +51,7 @@ type options struct {
 	maxLoss      float64
 	markdownFrom string
 	timeout      time.Duration
+	cpuProfile   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -105,6 +109,7 @@ Flags:
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a host other than loopback (only servers you run yourself)")
 	fs.Float64Var(&o.maxLoss, "max-loss", 0, "loss in `percent` above which the exit status is 1")
 	fs.DurationVar(&o.timeout, "timeout", 0, "hard limit for the whole run (default: connect-timeout + settle + warmup + duration + drain + 30s)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load tool's own CPU profile to `file` (is the tool the bottleneck?)")
 	fs.StringVar(&o.markdownFrom, "markdown-from", "", "print a Markdown table from a `file` of JSON result lines (- for stdin) and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -215,6 +220,19 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.cfg.ProgressEvery > 0 {
 		o.cfg.Progress = stderr
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -343,6 +361,8 @@ func (r *run) progress(ctx context.Context, connected, failed *atomic.Int64) {
 }
 
 // markdownFrom prints the results in file (JSON lines) as a Markdown table.
+// Runs of the same server and load are grouped; the row shows the run with
+// the median p99 latency, and how many runs there were.
 func markdownFrom(file string, w io.Writer) error {
 	var in io.Reader = os.Stdin
 	if file != "-" {
@@ -353,8 +373,12 @@ func markdownFrom(file string, w io.Writer) error {
 		defer f.Close()
 		in = f
 	}
-	fmt.Fprintln(w, "| sunucu | istemci / gönderen / mesaj/s | bağlanan | teslim/s | kayıp | p50 | p90 | p99 | en çok | bağlantı başına bellek | en yüksek RSS | CPU |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	type group struct {
+		key  string
+		runs []Result
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -366,6 +390,24 @@ func markdownFrom(file string, w io.Writer) error {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
+		key := fmt.Sprintf("%s|%s|%s|%d|%d|%g", r.Label, r.Protocol, r.Transport, r.Clients, r.Senders, r.Rate)
+		g := byKey[key]
+		if g == nil {
+			g = &group{key: key}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.runs = append(g.runs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "| sunucu | istemci / gönderen / mesaj/s | bağlanan | teslim/s | kayıp | p50 | p90 | p99 | en çok | bağlantı başına bellek | en yüksek RSS | CPU | koşu |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, g := range groups {
+		runs := slices.Clone(g.runs)
+		slices.SortStableFunc(runs, func(a, b Result) int { return cmp.Compare(a.LatencyP99, b.LatencyP99) })
+		r := runs[(len(runs)-1)/2]
 		mem := "—"
 		if r.MemPerConnKB > 0 {
 			mem = fmt.Sprintf("%.1f KB", r.MemPerConnKB)
@@ -378,11 +420,15 @@ func markdownFrom(file string, w io.Writer) error {
 		if r.PID > 0 {
 			cpu = fmt.Sprintf("%.0f%%", r.CPUPercent)
 		}
-		fmt.Fprintf(w, "| %s | %d / %d / %g | %d | %.0f | %d (%.2f%%) | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Label, r.Clients, r.Senders, r.Rate, r.Connected, r.DeliveredPS, r.Lost, r.LossPercent,
-			ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax), mem, peak, cpu)
+		lost := fmt.Sprintf("%d (%.2f%%)", r.Lost, r.LossPercent)
+		if r.Disconnects > 0 {
+			lost += fmt.Sprintf(", %d koptu", r.Disconnects)
+		}
+		fmt.Fprintf(w, "| %s | %d / %d / %g | %d | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+			r.Label, r.Clients, r.Senders, r.Rate, r.Connected, r.DeliveredPS, lost,
+			ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax), mem, peak, cpu, len(runs))
 	}
-	return sc.Err()
+	return nil
 }
 
 func ms(v float64) string {

@@ -67,3 +67,16 @@ func cpuPercent(a, b procSample) float64 {
 	}
 	return 100 * float64(b.CPU-a.CPU) / float64(wall)
 }
+
+// loadAvg returns the 1, 5 and 15 minute load averages of the machine.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -34,8 +34,9 @@ io.on('connection', (socket) => {
   });
 });
 
+// PORT=0 picks a free port; the ready line tells which.
 server.listen(port, host, () => {
-  console.log(`sunucu dinliyor: http://localhost:${port} (node socket.io ${pkg.version})`);
+  console.log(`sunucu dinliyor: http://localhost:${server.address().port} (node socket.io ${pkg.version})`);
 });
 
 function shutdown() {
