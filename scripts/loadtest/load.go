@@ -438,10 +438,6 @@ dialLoop:
 		}()
 	}
 	sendWG.Wait()
-	cpuEnd, cpuOK := sample()
-	if cpuOK && !cpuStart.At.IsZero() {
-		res.CPUPercent = cpuPercent(cpuStart, cpuEnd)
-	}
 
 	// Drain: wait until every expected delivery arrived, or Drain passes.
 	r.phase.Store("drain")
@@ -463,6 +459,11 @@ dialLoop:
 		}
 	}
 	res.Expected = expected()
+	// CPU from the start of sending to the last delivery (or the drain's
+	// end): what the server spent to deliver.
+	if cpuEnd, ok := sample(); ok && !cpuStart.At.IsZero() {
+		res.CPUPercent = cpuPercent(cpuStart, cpuEnd)
+	}
 	return r.finish(res, &peak, &procErrs, &procMu), nil
 }
 

@@ -262,7 +262,7 @@ func TestBitsetFindsDuplicates(t *testing.T) {
 }
 
 func TestMarkdownTable(t *testing.T) {
-	line, _ := json.Marshal(Result{Label: "adım 06", Clients: 1000, Senders: 10, Rate: 50, Connected: 1000,
+	line, _ := json.Marshal(Result{Label: "adım 06", Clients: 1000, Senders: 10, Rate: 50, Connected: 1000, ConnectSeconds: 2.5, ConnectP99: 12,
 		DeliveredPS: 49999.6, LatencyP50: 3.21, LatencyP90: 8, LatencyP99: 41.5, LatencyMax: 120, MemPerConnKB: 19.5, RSSPeakKB: 80 * 1024, PID: 7, CPUPercent: 93})
 	f := t.TempDir() + "/r.jsonl"
 	if err := os.WriteFile(f, append(line, '\n'), 0o644); err != nil {
@@ -272,7 +272,7 @@ func TestMarkdownTable(t *testing.T) {
 	if err := markdownFrom(f, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "| adım 06 | 1000 / 10 / 50 | 1000 | 50000 | 0 (0.00%) | 3.2 ms | 8.0 ms | 41.5 ms | 120 ms | 19.5 KB | 80 MB | 93% | 1 |"
+	want := "| adım 06 | 1000 / 10 / 50 | 1000 (2.5 s, 12.0 ms) | 50000 | 0 (0.00%) | 3.2 ms | 8.0 ms | 41.5 ms | 120 ms | 19.5 KB | 80 MB | 93% | 1 |"
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("table:\n%s\nwant row:\n%s", out.String(), want)
 	}

@@ -301,7 +301,7 @@ func printTable(w io.Writer, r Result) {
 	if r.PID > 0 {
 		row("server memory", "RSS %.1f MB before, %.1f MB idle with clients, %.1f MB peak; %.1f KB per connection",
 			float64(r.RSSBaseKB)/1024, float64(r.RSSIdleKB)/1024, float64(r.RSSPeakKB)/1024, r.MemPerConnKB)
-		row("server CPU", "%.0f%% of one core while sending", r.CPUPercent)
+		row("server CPU", "%.0f%% of one core from the first send to the last delivery", r.CPUPercent)
 	}
 	if r.DrainTimeout {
 		row("note", "%s", "drain ended before every delivery arrived")
@@ -402,7 +402,7 @@ func markdownFrom(file string, w io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "| sunucu | istemci / gönderen / mesaj/s | bağlanan | teslim/s | kayıp | p50 | p90 | p99 | en çok | bağlantı başına bellek | en yüksek RSS | CPU | koşu |")
+	fmt.Fprintln(w, "| sunucu | istemci / gönderen / mesaj/s | bağlanan (süre, el sıkışma p99) | teslim/s | kayıp | p50 | p90 | p99 | en çok | bağlantı başına bellek | en yüksek RSS | CPU | koşu |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, g := range groups {
 		runs := slices.Clone(g.runs)
@@ -424,8 +424,8 @@ func markdownFrom(file string, w io.Writer) error {
 		if r.Disconnects > 0 {
 			lost += fmt.Sprintf(", %d koptu", r.Disconnects)
 		}
-		fmt.Fprintf(w, "| %s | %d / %d / %g | %d | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
-			r.Label, r.Clients, r.Senders, r.Rate, r.Connected, r.DeliveredPS, lost,
+		fmt.Fprintf(w, "| %s | %d / %d / %g | %d (%.1f s, %s) | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+			r.Label, r.Clients, r.Senders, r.Rate, r.Connected, r.ConnectSeconds, ms(r.ConnectP99), r.DeliveredPS, lost,
 			ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax), mem, peak, cpu, len(runs))
 	}
 	return nil
