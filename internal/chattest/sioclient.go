@@ -232,16 +232,13 @@ func dial(ctx context.Context, baseURL string, opts DialOptions) (*Client, error
 		}
 	}
 
-	// Abort the handshake when ctx ends before it is done.
-	dialDone := make(chan struct{})
-	defer close(dialDone)
-	go func() {
-		select {
-		case <-ctx.Done():
-			c.shutdown(fmt.Errorf("socket.io dial: %w", ctx.Err()))
-		case <-dialDone:
-		}
-	}()
+	// Abort the handshake when ctx ends before it is done. stop runs
+	// before Dial returns, so cancelling ctx afterwards (the usual
+	// defer cancel()) never reaches a connected client.
+	stop := context.AfterFunc(ctx, func() {
+		c.shutdown(fmt.Errorf("socket.io dial: %w", ctx.Err()))
+	})
+	defer stop()
 
 	if err := c.handshake(ctx); err != nil {
 		c.shutdown(err)
