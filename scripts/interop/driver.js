@@ -20,6 +20,11 @@
 //              client reports every "chat message" it got until the marker.
 //              Because one sender's messages reach each client in order, a
 //              duplicate of TEXT would be seen before the marker.
+//   churn      COUNT times in a row (TEXT is COUNT, default 40): client A
+//              connects, emits a message and waits for it to come back,
+//              then disconnects. In default mode that is COUNT upgrades,
+//              each followed at once by traffic; any connection the server
+//              drops is reported as an error.
 //
 // Output lines (all carry "client" where it applies):
 //   {"event":"connected","client":"A","transport":"polling"}
@@ -52,7 +57,7 @@ function fail(message) {
 
 const [url, mode, scenario, text] = process.argv.slice(2);
 if (!url || !(mode in MODES) || !scenario) {
-  process.stderr.write('usage: driver.js URL default|websocket|polling connect|emit|broadcast [TEXT]\n');
+  process.stderr.write('usage: driver.js URL default|websocket|polling connect|emit|broadcast|churn [TEXT]\n');
   process.exit(2);
 }
 if ((scenario === 'emit' || scenario === 'broadcast') && !text) {
@@ -159,6 +164,15 @@ async function main() {
     await Promise.all([waitFor(a, marker), waitFor(b, marker)]);
     await close(a);
     await close(b);
+  } else if (scenario === 'churn') {
+    const count = Number(text || 40);
+    for (let i = 1; i <= count; i++) {
+      const a = await open('A');
+      const msg = `churn ${i}/${count}`;
+      a.emit('chat message', msg);
+      await waitFor(a, msg);
+      await close(a);
+    }
   } else {
     fail(`unknown scenario ${scenario}`);
   }
