@@ -14,8 +14,9 @@
 #       idle    5000 idle clients, then one message fanned out to all
 #   DURATION=10s WARMUP=3s DRAIN=20s   measured time, warm-up, drain limit
 #   TRANSPORT=websocket            Socket.IO transport (websocket or polling)
-#   PIN=1                          pin each server to CPU 0 and the load tool
-#                                  to CPU 1 (needs taskset and 2+ CPUs); 0 = off
+#   PIN=0                          1: pin each server to CPU 0 and the load tool
+#                                  to CPU 1 (needs taskset and 2+ CPUs; on a
+#                                  busy machine pinning hurts more than it helps)
 #   REPEAT=1                       runs of each server and load; the table
 #                                  shows the run with the median p99
 #   STEP06_ENV="SEND_QUEUE=1024"   extra environment for step 06
@@ -35,7 +36,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
 DRAIN=${DRAIN:-20s}
 TRANSPORT=${TRANSPORT:-websocket}
-PIN=${PIN:-1}
+PIN=${PIN:-0}
 REPEAT=${REPEAT:-1}
 STEP06_ENV=${STEP06_ENV:-}
 mkdir -p "$OUT/bin" "$OUT/logs"
