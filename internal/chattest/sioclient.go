@@ -88,6 +88,11 @@ type DialOptions struct {
 	HTTPClient *http.Client
 	// Query holds extra query parameters for every request.
 	Query url.Values
+	// ByteLengths makes polling POST bodies count packet lengths in bytes,
+	// as go-socket.io v1.7.0 reads them, instead of UTF-16 units as
+	// socket.io-client 2.x writes them. Only for servers without the
+	// steps' length fix.
+	ByteLengths bool
 	// UpgradeAttempts is how many times Dial tries again from the start
 	// when the server drops the session during the upgrade, as
 	// socket.io-client reconnects (see ErrUpgradeDropped); default 3.
@@ -437,7 +442,7 @@ func (c *Client) doPoll(ctx context.Context) ([]byte, error) {
 
 // doPost sends packets as one payload.
 func (c *Client) doPost(ctx context.Context, packets []string) error {
-	payload := encodePayload(packets)
+	payload := encodePayload(packets, c.opts.ByteLengths)
 	_, err := c.retrySID(ctx, func() (int, []byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, writeWait)
 		defer cancel()
@@ -1186,12 +1191,21 @@ func utf16End(s string, n int) int {
 	return -1
 }
 
-// encodePayload joins packets as "<len>:<packet>", lengths in bytes as
-// go-socket.io expects.
-func encodePayload(packets []string) []byte {
+// encodePayload joins packets as "<len>:<packet>" with lengths in UTF-16
+// units, as socket.io-client 2.x (JavaScript string lengths) writes them.
+// go-socket.io v1.7.0 reads them as bytes, so non-ASCII text needs the
+// length fix in the steps' servers; the client does what browsers do.
+func encodePayload(packets []string, byteLengths bool) []byte {
 	var b bytes.Buffer
 	for _, p := range packets {
-		b.WriteString(strconv.Itoa(len(p)))
+		n := len(p)
+		if !byteLengths {
+			n = 0
+			for _, r := range p {
+				n += utf16.RuneLen(r)
+			}
+		}
+		b.WriteString(strconv.Itoa(n))
 		b.WriteByte(':')
 		b.WriteString(p)
 	}

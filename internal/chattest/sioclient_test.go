@@ -92,7 +92,8 @@ func dialT(t *testing.T, ts *testServer, mode string) *Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, ts.URL, DialOptions{Transport: mode})
+	// The bare go-socket.io test server has no length fix.
+	c, err := Dial(ctx, ts.URL, DialOptions{Transport: mode, ByteLengths: true})
 	if err != nil {
 		t.Fatalf("Dial(%s): %v", mode, err)
 	}
@@ -360,7 +361,10 @@ func TestDecodePayload(t *testing.T) {
 			t.Errorf("decodePayload(%q) succeeded", bad)
 		}
 	}
-	if got := string(encodePayload([]string{"2", `42["ğ"]`})); got != `1:28:42["ğ"]` {
-		t.Errorf("encodePayload = %q", got)
+	if got := string(encodePayload([]string{"2", `42["ğ"]`}, true)); got != `1:28:42["ğ"]` {
+		t.Errorf("encodePayload in bytes = %q", got)
+	}
+	if got := string(encodePayload([]string{"2", `42["ğ🙂"]`}, false)); got != `1:29:42["ğ🙂"]` {
+		t.Errorf("encodePayload in UTF-16 units = %q", got)
 	}
 }
