@@ -221,6 +221,7 @@ function main() {
   rl.on('close', () => {
     if (closing) return;
     closing = true;
+    if (interactive) process.stdout.write('\n');
     const timer = setTimeout(() => {
       process.stderr.write(`sunucuya bağlanılamadı; ${outbox.length} mesaj gönderilemedi\n`);
       process.exit(1);
