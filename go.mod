@@ -1,6 +1,6 @@
 // Sohbet: Socket.IO sohbet uygulamasını adım adım Go ile yazan kurs.
 // +heroku goVersion go1.26
-// +heroku install ./steps/05-socketio-broadcast
+// +heroku install ./steps/06-production-chat
 
 module sohbet
 

@@ -289,23 +289,3 @@ func TestBinaryLogsConnectionsAndStopsOnSIGTERM(t *testing.T) {
 		}
 	}
 }
-
-func TestFixPollingLengths(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-	}{
-		{"ASCII stays as it is", `23:42["chat message","hi"]`, `23:42["chat message","hi"]`},
-		{"Turkish letters count as bytes", `25:42["chat message","ağaç"]`, `27:42["chat message","ağaç"]`},
-		{"an emoji is two UTF-16 units, four bytes", `23:42["chat message","🙂"]`, `25:42["chat message","🙂"]`},
-		{"several packets", `1:2` + `25:42["chat message","ağaç"]`, `1:2` + `27:42["chat message","ağaç"]`},
-		{"a body that is not a payload passes through", `merhaba`, `merhaba`},
-		{"a length longer than the body passes through", `99:4x`, `99:4x`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := string(fixPollingLengths([]byte(tt.in))); got != tt.want {
-				t.Fatalf("fixPollingLengths(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}

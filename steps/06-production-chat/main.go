@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -18,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,8 +29,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	socketio "github.com/googollee/go-socket.io"
 	"github.com/googollee/go-socket.io/engineio"
@@ -184,7 +180,7 @@ func newServer(cfg config, log *slog.Logger) *server {
 		// true döndüren bir fonksiyonla kapatmak, her siteye kullanıcı
 		// çerezleriyle bağlanma izni vermek olur: asla yapmayın.
 		Transports: []transport.Transport{
-			&polling.Transport{CheckOrigin: s.originAllowed},
+			upgradeSafePolling{&polling.Transport{CheckOrigin: s.originAllowed}},
 			&websocket.Transport{CheckOrigin: s.originAllowed},
 		},
 		// Kütüphanenin varsayılan oturum kimlikleri 1, 2, 3 diye gider
@@ -224,7 +220,7 @@ func newServer(cfg config, log *slog.Logger) *server {
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
 	// Tarayıcı istemcisini kendimiz sunarız; go-socket.io sunmaz.
 	s.mux.Handle("GET "+socketioclient.Path, socketioclient.Handler())
-	s.mux.Handle("/socket.io/", s.checkRequest(s.io))
+	s.mux.Handle("/socket.io/", s.checkRequest(fixPollingLengths(s.io)))
 	return s
 }
 
@@ -321,69 +317,9 @@ func (s *server) checkRequest(next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxPollBodyBytes())
-			if !fixPollingBody(w, r) {
-				return
-			}
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// fixPollingBody, metin biçimindeki bir uzun yoklama gövdesini okur ve
-// uzunluklarını fixPollingLengths ile düzeltir. Gövde okunamazsa (örneğin
-// sınırdan büyükse) istemciye hata döner ve false döndürür.
-func fixPollingBody(w http.ResponseWriter, r *http.Request) bool {
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
-		return true
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, "İstek gövdesi okunamadı ya da çok büyük.", http.StatusRequestEntityTooLarge)
-		return false
-	}
-	body = fixPollingLengths(body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	return true
-}
-
-// fixPollingLengths, uzun yoklamada (polling) gelen "uzunluk:paket"
-// dizisindeki uzunlukları bayta çevirir. socket.io-client 2.x uzunluğu
-// JavaScript karakteri (UTF-16 birimi) olarak yazar, go-socket.io v1.7.0
-// ise bayt olarak okur: "ağaç" gibi ASCII dışı harfli bir mesaj, düzeltme
-// olmadan bağlantıyı koparır. Gövde bu biçime uymuyorsa olduğu gibi
-// döner; kararı kütüphane verir.
-func fixPollingLengths(body []byte) []byte {
-	var out []byte
-	s := string(body)
-	for len(s) > 0 {
-		colon := strings.IndexByte(s, ':')
-		if colon <= 0 {
-			return body
-		}
-		n, err := strconv.Atoi(s[:colon])
-		if err != nil || n < 0 {
-			return body
-		}
-		s = s[colon+1:]
-		end, units := 0, 0
-		for units < n {
-			if end >= len(s) {
-				return body
-			}
-			r, size := utf8.DecodeRuneInString(s[end:])
-			units += utf16.RuneLen(r)
-			end += size
-		}
-		if units != n {
-			return body // bir vekil çiftin (surrogate pair) ortası
-		}
-		out = strconv.AppendInt(out, int64(end), 10)
-		out = append(out, ':')
-		out = append(out, s[:end]...)
-		s = s[end:]
-	}
-	return out
 }
 
 // originAllowed, isteğin Origin başlığı sunucunun kendi adresiyse ya da
