@@ -221,8 +221,13 @@ func run(ctx context.Context, addr string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	// Shutdown, WebSocket bağlantılarını kendisi kapatmaz; bu kancayla
-	// kapatırız.
-	srv.RegisterOnShutdown(handler.closeConnections)
+	// kapatırız. Kanca ayrı bir goroutine'de çalışır; bitmesini closed ile
+	// bekleriz.
+	closed := make(chan struct{})
+	srv.RegisterOnShutdown(func() {
+		handler.closeConnections()
+		close(closed)
+	})
 
 	// Önce portu açıyoruz, sonra "dinliyor" diyoruz: bu satır
 	// göründüğünde bağlantılar gerçekten kabul edilir.
@@ -247,6 +252,7 @@ func run(ctx context.Context, addr string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	<-closed
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

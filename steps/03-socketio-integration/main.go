@@ -241,8 +241,13 @@ func run(ctx context.Context, addr string, allowedOrigins []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	// Shutdown, Socket.IO bağlantılarını kendisi kapatmaz; bu kancayla
-	// kapatırız.
-	srv.RegisterOnShutdown(handler.closeConnections)
+	// kapatırız. Kanca ayrı bir goroutine'de çalışır; bitmesini closed ile
+	// bekleriz.
+	closed := make(chan struct{})
+	srv.RegisterOnShutdown(func() {
+		handler.closeConnections()
+		close(closed)
+	})
 
 	// Socket.IO sunucusu yeni bağlantıları kendi döngüsünde kabul eder.
 	go func() { _ = handler.io.Serve() }()
@@ -271,6 +276,7 @@ func run(ctx context.Context, addr string, allowedOrigins []string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	<-closed
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -425,8 +425,13 @@ func run(ctx context.Context, addr string, cfg config, logger *slog.Logger) erro
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	// Shutdown, Socket.IO bağlantılarını kendisi kapatmaz; bu kancayla
-	// herkese haber verip kapatırız.
-	srv.RegisterOnShutdown(func() { handler.hub.closeAll(restartNotice, noticeWait) })
+	// herkese haber verip kapatırız. Kanca ayrı bir goroutine'de çalışır;
+	// bitmesini closed ile bekleriz.
+	closed := make(chan struct{})
+	srv.RegisterOnShutdown(func() {
+		handler.hub.closeAll(restartNotice, noticeWait)
+		close(closed)
+	})
 
 	// Socket.IO sunucusu yeni bağlantıları kendi döngüsünde kabul eder.
 	go func() { _ = handler.io.Serve() }()
@@ -458,6 +463,7 @@ func run(ctx context.Context, addr string, cfg config, logger *slog.Logger) erro
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	<-closed
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
