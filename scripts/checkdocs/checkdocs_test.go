@@ -519,19 +519,22 @@ func avoidedTerms(glossary *mdFile) []avoidedTerm {
 		if !in || len(cells) < 2 || strings.Trim(cells[0], " -") == "" {
 			continue
 		}
-		word := strings.TrimSpace(cells[0])
-		if word == "Kullanmıyoruz" {
+		if strings.TrimSpace(cells[0]) == "Kullanmıyoruz" {
 			continue // header row
 		}
-		words := strings.Fields(turkishLower(word))
-		for i, w := range words {
-			words[i] = regexp.QuoteMeta(w)
+		// A cell may list several forms: "deploy etmek / deploy edilen".
+		for word := range strings.SplitSeq(cells[0], " / ") {
+			word = strings.TrimSpace(word)
+			words := strings.Fields(turkishLower(word))
+			for i, w := range words {
+				words[i] = regexp.QuoteMeta(w)
+			}
+			terms = append(terms, avoidedTerm{
+				word:    word,
+				instead: strings.TrimSpace(cells[1]),
+				re:      regexp.MustCompile(`(?:^|[^\p{L}])(` + strings.Join(words, `\s+`) + `)`),
+			})
 		}
-		terms = append(terms, avoidedTerm{
-			word:    word,
-			instead: strings.TrimSpace(cells[1]),
-			re:      regexp.MustCompile(`(?:^|[^\p{L}])(` + strings.Join(words, `\s+`) + `)`),
-		})
 	}
 	return terms
 }
