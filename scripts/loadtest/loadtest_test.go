@@ -290,7 +290,7 @@ func TestMarkdownTable(t *testing.T) {
 	if err := markdownFrom(f, &out); err != nil {
 		t.Fatal(err)
 	}
-	if rows := strings.Count(out.String(), "| node |"); rows != 1 || !strings.Contains(out.String(), "| 20.0 ms | 0.0 ms | — | — | — | 3 |") {
+	if rows := strings.Count(out.String(), "| node |"); rows != 1 || !strings.Contains(out.String(), "| 20.0 ms | 0.0 ms | — | — | — | 3 (10.0 ms – 30.0 ms) |") {
 		t.Errorf("grouped table (%d rows):\n%s", rows, out.String())
 	}
 }

@@ -402,7 +402,7 @@ func markdownFrom(file string, w io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "| sunucu | istemci / gönderen / mesaj/s | bağlanan (süre, el sıkışma p99) | teslim/s | kayıp | p50 | p90 | p99 | en çok | bağlantı başına bellek | en yüksek RSS | CPU | koşu |")
+	fmt.Fprintln(w, "| sunucu | istemci / gönderen / mesaj/s | bağlanan (süre, el sıkışma p99) | teslim/s | kayıp | p50 | p90 | p99 | en çok | bağlantı başına bellek | en yüksek RSS | CPU | koşu (p99 aralığı) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, g := range groups {
 		runs := slices.Clone(g.runs)
@@ -424,9 +424,22 @@ func markdownFrom(file string, w io.Writer) error {
 		if r.Disconnects > 0 {
 			lost += fmt.Sprintf(", %d koptu", r.Disconnects)
 		}
-		fmt.Fprintf(w, "| %s | %d / %d / %g | %d (%.1f s, %s) | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+		nruns := fmt.Sprint(len(runs))
+		if len(runs) > 1 {
+			nruns += fmt.Sprintf(" (%s – %s)", ms(runs[0].LatencyP99), ms(runs[len(runs)-1].LatencyP99))
+			bad := 0
+			for _, x := range runs {
+				if x.Lost > 0 || x.Disconnects > 0 || x.ConnectFailures > 0 {
+					bad++
+				}
+			}
+			if bad > 0 {
+				nruns += fmt.Sprintf(", %d koşuda kayıp", bad)
+			}
+		}
+		fmt.Fprintf(w, "| %s | %d / %d / %g | %d (%.1f s, %s) | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Label, r.Clients, r.Senders, r.Rate, r.Connected, r.ConnectSeconds, ms(r.ConnectP99), r.DeliveredPS, lost,
-			ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax), mem, peak, cpu, len(runs))
+			ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax), mem, peak, cpu, nruns)
 	}
 	return nil
 }
