@@ -5,8 +5,8 @@
 // (hub.go), mesajlar boyut ve hız sınırından geçer (limits.go), bağlantı
 // sayısı sınırlıdır, zamanlamalar Heroku'nun yönlendiricisine uyar,
 // /healthz platforma durumu söyler, günlükler log/slog ile yapılandırılmıştır
-// ve SIGTERM'de herkese haber verilip düzgünce kapanılır. Yayınlanan
-// (deploy edilen) adım budur.
+// ve SIGTERM'de herkese haber verilip düzgünce kapanılır. Heroku'da yayına
+// alınan adım budur.
 package main
 
 import (
