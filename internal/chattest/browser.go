@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -142,6 +143,120 @@ func (b *Browser) NewTab(t testing.TB, width, height int) *Tab {
 		t.Fatalf("open tab: %v", err)
 	}
 	return tab
+}
+
+// forceTransportsJS installs, before any script of a page runs, a setter
+// on window.io: when the socket.io-client bundle assigns its io function
+// (the UMD bundle does window.io = ...), the setter stores a wrapper that
+// merges {transports: T} into the options of every io(url?, opts?) call.
+// io.connect goes through the wrapper too; the function's other properties
+// (io.protocol, io.Manager, ...) are kept. %s stands for the JSON array T.
+const forceTransportsJS = `(() => {
+  const transports = %s;
+  const wrap = (original) => {
+    if (typeof original !== "function") return original;
+    const wrapper = function (uri, opts) {
+      if (typeof uri === "object" && uri !== null) {
+        opts = uri;
+        uri = undefined;
+      }
+      const merged = Object.assign({}, opts, { transports: transports.slice() });
+      return uri === undefined ? original.call(this, merged) : original.call(this, uri, merged);
+    };
+    Object.assign(wrapper, original);
+    wrapper.connect = wrapper;
+    wrapper.forcedTransports = transports.slice();
+    return wrapper;
+  };
+  let current;
+  Object.defineProperty(window, "io", {
+    configurable: true,
+    enumerable: true,
+    get() { return current; },
+    set(v) { current = wrap(v); },
+  });
+})();`
+
+// ForceTransports makes every page loaded later in the tab of ctx (a Tab's
+// Ctx) connect with socket.io-client's transports option set to transports
+// ("websocket", "polling"), whatever the page passes to io(). The page
+// itself stays as it is: the option is merged in by a wrapper installed
+// before any page script runs, and it holds for reloads too.
+func ForceTransports(ctx context.Context, transports ...string) error {
+	if len(transports) == 0 {
+		return fmt.Errorf("ForceTransports: no transport given")
+	}
+	list, err := json.Marshal(transports)
+	if err != nil {
+		return err
+	}
+	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: fmt.Sprintf(forceTransportsJS, list),
+	})
+	return err
+}
+
+// ForceTransports is the package function ForceTransports for this tab;
+// call it before Navigate.
+func (tab *Tab) ForceTransports(t testing.TB, transports ...string) {
+	t.Helper()
+	if err := ForceTransports(tab.Ctx, transports...); err != nil {
+		t.Fatalf("force transports %q: %v", transports, err)
+	}
+}
+
+// TransportMode is one way socket.io-client may connect.
+type TransportMode struct {
+	// Name names the mode, for instance as a subtest name.
+	Name string
+	// Transports is the client's transports option; nil keeps the page's
+	// own default (polling first, then an upgrade to WebSocket).
+	Transports []string
+	// Final is the transport the connection ends up on.
+	Final string
+}
+
+// TransportModes are the three ways a socket.io-client 2.x page can
+// connect: its default, WebSocket only and long-polling only.
+var TransportModes = []TransportMode{
+	{Name: "default (polling, then upgrade)", Final: "websocket"},
+	{Name: "websocket only", Transports: []string{"websocket"}, Final: "websocket"},
+	{Name: "polling only", Transports: []string{"polling"}, Final: "polling"},
+}
+
+// Apply forces the mode's transports on tab (nothing for the default
+// mode); call it before Navigate.
+func (m TransportMode) Apply(t testing.TB, tab *Tab) {
+	t.Helper()
+	if m.Transports != nil {
+		tab.ForceTransports(t, m.Transports...)
+	}
+}
+
+// WaitTransport waits until the page's global socket (the page's
+// "const socket = io()") runs on the mode's final transport, then checks
+// the Engine.IO requests the page made: the default mode used both
+// long-polling and a WebSocket, "websocket only" never polled and
+// "polling only" never opened a WebSocket.
+func (m TransportMode) WaitTransport(t testing.TB, tab *Tab) {
+	t.Helper()
+	tab.WaitTrue(t, "the socket to run on "+m.Final,
+		fmt.Sprintf(`typeof socket === "object" && socket.connected && socket.io.engine.transport.name === %q`, m.Final),
+		10*time.Second)
+	polled, ws := false, false
+	for _, r := range tab.Requests(t) {
+		if !strings.Contains(r, "/socket.io/?EIO=") {
+			continue
+		}
+		polled = polled || strings.Contains(r, "transport=polling")
+		ws = ws || strings.Contains(r, "transport=websocket")
+	}
+	wantPolled := m.Transports == nil || slices.Contains(m.Transports, "polling")
+	wantWS := m.Transports == nil || slices.Contains(m.Transports, "websocket")
+	if polled != wantPolled || ws != wantWS {
+		t.Errorf("%s: Engine.IO requests used polling=%v websocket=%v, want polling=%v websocket=%v",
+			m.Name, polled, ws, wantPolled, wantWS)
+	}
 }
 
 // record runs in the tab's event loop, in the order Chrome sent the events:

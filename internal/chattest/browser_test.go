@@ -32,6 +32,25 @@ document.getElementById("form").addEventListener("submit", function (e) {
 <script>alert("merhaba");</script>
 <script>throw new Error("patladı");</script>
 </body></html>`,
+	// /io stands in for a page with the socket.io-client bundle: it assigns
+	// a global io function with properties, as the UMD bundle does, and
+	// calls it at once, in a page script, in the four ways io() is called.
+	"/io": `<!doctype html><html><head><meta charset="utf-8"><title>t</title></head><body>
+<script>
+!function (root) {
+  function lookup(uri, opts) {
+    // As in the bundle: an object as the first argument is the options.
+    if (typeof uri === "object") { opts = uri; uri = undefined; }
+    return { uri: uri, opts: opts };
+  }
+  lookup.protocol = 4;
+  lookup.connect = lookup;
+  root.io = lookup;
+}(this);
+</script>
+<script>
+var calls = [io(), io("/ad"), io({ path: "/yol" }), io("/ad", { path: "/yol", transports: ["polling", "websocket"] }), io.connect("/baglan")];
+</script></body></html>`,
 	"/set": `<!doctype html><html><head><meta charset="utf-8"><title>t</title></head><body>set</body></html>`,
 }
 
@@ -140,6 +159,56 @@ func TestBrowserHarness(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+
+	t.Run("ForceTransports merges the transports option into every io() call", func(t *testing.T) {
+		forceTransports(t, b, srv)
+	})
+}
+
+// forceTransports checks, on a page that defines its own io function,
+// that ForceTransports merges the transports option into every io() call
+// made by the page's scripts, keeps the other options and the function's
+// properties, holds after a reload, and that a tab without it is untouched.
+func forceTransports(t *testing.T, b *Browser, srv *httptest.Server) {
+	const calls = `JSON.stringify(calls)`
+	// io(url?, opts?) as the stand-in records it; JSON drops an undefined uri.
+	const plain = `[{},{"uri":"/ad"},{"opts":{"path":"/yol"}},` +
+		`{"uri":"/ad","opts":{"path":"/yol","transports":["polling","websocket"]}},{"uri":"/baglan"}]`
+	const forced = `[{"opts":{"transports":["websocket"]}},{"uri":"/ad","opts":{"transports":["websocket"]}},` +
+		`{"opts":{"path":"/yol","transports":["websocket"]}},{"uri":"/ad","opts":{"path":"/yol","transports":["websocket"]}},` +
+		`{"uri":"/baglan","opts":{"transports":["websocket"]}}]`
+
+	untouched := b.NewTab(t, HalfWidth, TabHeight)
+	untouched.Navigate(t, srv.URL+"/io")
+	if got := Eval[string](t, untouched, calls); got != plain {
+		t.Errorf("without ForceTransports the calls are\n%s\nwant\n%s", got, plain)
+	}
+
+	tab := b.NewTab(t, HalfWidth, TabHeight)
+	tab.ForceTransports(t, "websocket")
+	tab.Navigate(t, srv.URL+"/io")
+	if got := Eval[string](t, tab, calls); got != forced {
+		t.Errorf("with ForceTransports(websocket) the calls are\n%s\nwant\n%s", got, forced)
+	}
+	if got := Eval[int](t, tab, `io.protocol`); got != 4 {
+		t.Errorf("io.protocol = %d after wrapping, want 4", got)
+	}
+	tab.Reload(t)
+	if got := Eval[string](t, tab, calls); got != forced {
+		t.Errorf("after a reload the calls are\n%s\nwant\n%s", got, forced)
+	}
+	tab.CheckNoErrors(t)
+
+	polling := b.NewTab(t, HalfWidth, TabHeight)
+	polling.ForceTransports(t, "polling")
+	polling.Navigate(t, srv.URL+"/io")
+	if got := Eval[string](t, polling, `JSON.stringify(io("/x", { upgrade: false }))`); got != `{"uri":"/x","opts":{"upgrade":false,"transports":["polling"]}}` {
+		t.Errorf("with ForceTransports(polling), io(\"/x\", {upgrade: false}) = %s", got)
+	}
+
+	if err := ForceTransports(polling.Ctx); err == nil {
+		t.Error("ForceTransports with no transport returned no error")
+	}
 }
 
 func TestIsLocalURL(t *testing.T) {

@@ -11,48 +11,68 @@ import (
 
 // TestBrowserConnectsWithTheEmbeddedClient opens the real page in headless
 // Chromium: it loads socket.io.js from this server (nothing from a CDN),
-// connects, and the server logs the connection.
+// connects, and the server logs the connection. It does so in each of the
+// client's three transport modes (the page's default, WebSocket only,
+// long-polling only), each against a fresh server, the page left as it is.
 func TestBrowserConnectsWithTheEmbeddedClient(t *testing.T) {
 	b := chattest.NewBrowser(t)
-	p := chattest.Start(t, chattest.Build(t, "."))
-	tab := b.NewTab(t, chattest.HalfWidth, chattest.TabHeight)
-	tab.Navigate(t, p.URL+"/")
+	bin := chattest.Build(t, ".")
+	for _, mode := range chattest.TransportModes {
+		t.Run(mode.Name, func(t *testing.T) {
+			p := chattest.Start(t, bin)
+			tab := b.NewTab(t, chattest.HalfWidth, chattest.TabHeight)
+			mode.Apply(t, tab)
+			tab.Navigate(t, p.URL+"/")
 
-	tab.WaitTrue(t, "the socket to connect", `typeof socket === "object" && socket.connected`, 10*time.Second)
-	if err := p.WaitLog("bir kullanıcı bağlandı", 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
+			mode.WaitTransport(t, tab)
+			id := chattest.Eval[string](t, tab, "socket.id")
+			if err := p.WaitLog("bir kullanıcı bağlandı (id="+id+")", 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
 
-	reqs := tab.Requests(t)
-	if !slices.Contains(reqs, p.URL+"/socket.io/socket.io.js") {
-		t.Errorf("the page did not load %s/socket.io/socket.io.js; requests: %q", p.URL, reqs)
-	}
-	engine := false
-	for _, r := range reqs {
-		engine = engine || strings.Contains(r, "/socket.io/?EIO=3&")
-	}
-	if !engine {
-		t.Errorf("no Engine.IO 3 request among %q", reqs)
-	}
-	tab.CheckLocalOnly(t)
-	tab.CheckNoErrors(t)
-	tab.CheckNoDialogs(t)
+			reqs := tab.Requests(t)
+			if !slices.Contains(reqs, p.URL+"/socket.io/socket.io.js") {
+				t.Errorf("the page did not load %s/socket.io/socket.io.js; requests: %q", p.URL, reqs)
+			}
+			engine := false
+			for _, r := range reqs {
+				engine = engine || strings.Contains(r, "/socket.io/?EIO=3&")
+			}
+			if !engine {
+				t.Errorf("no Engine.IO 3 request among %q", reqs)
+			}
+			tab.CheckLocalOnly(t)
+			tab.CheckNoErrors(t)
+			tab.CheckNoDialogs(t)
 
-	if chattest.Screenshots() {
-		// The page beside the server's terminal, where the connection shows.
-		tab.Type(t, "Merhaba Socket.IO!")
-		chattest.SavePNGs(t, "03-socketio-integration", tab.Capture(t),
-			b.Terminal(t, "terminal: go run ./steps/03-socketio-integration", p.Logs(), chattest.TermWidth, chattest.TabHeight))
-	}
+			if chattest.Screenshots() && mode.Transports == nil {
+				// The page beside the server's terminal, where the connection shows.
+				tab.Type(t, "Merhaba Socket.IO!")
+				chattest.SavePNGs(t, "03-socketio-integration", tab.Capture(t),
+					b.Terminal(t, "terminal: go run ./steps/03-socketio-integration", p.Logs(), chattest.TermWidth, chattest.TabHeight))
+			}
 
-	// Reloading the page drops the old connection and makes a new one.
-	tab.Reload(t)
-	tab.WaitTrue(t, "the socket to connect again", `typeof socket === "object" && socket.connected`, 10*time.Second)
-	if err := p.WaitLogCount("bir kullanıcı bağlandı", 2, 5*time.Second); err != nil {
-		t.Error(err)
+			// Reloading the page drops the old connection and makes a new
+			// one, in the same transport mode.
+			tab.Reload(t)
+			mode.WaitTransport(t, tab)
+			newID := chattest.Eval[string](t, tab, "socket.id")
+			if newID == id {
+				t.Errorf("after reload the socket id is still %q", id)
+			}
+			if err := p.WaitLog("bir kullanıcı bağlandı (id="+newID+")", 5*time.Second); err != nil {
+				t.Error(err)
+			}
+			// A WebSocket closes with the page, and the server sees it at
+			// once. A long-polling page just stops polling: the server
+			// notices only when the ping timeout runs out, about a minute
+			// later, which is too long to wait for here.
+			if slices.Contains(mode.Transports, "polling") {
+				t.Logf("%s: the old connection %s ends on the server at its ping timeout", mode.Name, id)
+			} else if err := p.WaitLog("bir kullanıcı ayrıldı (id="+id+")", 5*time.Second); err != nil {
+				t.Error(err)
+			}
+			tab.CheckNoErrors(t)
+		})
 	}
-	if err := p.WaitLog("bir kullanıcı ayrıldı", 5*time.Second); err != nil {
-		t.Error(err)
-	}
-	tab.CheckNoErrors(t)
 }

@@ -19,11 +19,12 @@ func hasItem(text string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll("#messages li")].some(li => li.textContent === %s)`, strconv.Quote(text))
 }
 
-// connected waits until the tab's socket is connected and the server has
-// logged that very connection (by its id), so it has joined the room.
-func connected(t *testing.T, p *chattest.Process, tab *chattest.Tab) {
+// connected waits until the tab's socket is connected on the mode's final
+// transport and the server has logged that very connection (by its id), so
+// it has joined the room.
+func connected(t *testing.T, p *chattest.Process, tab *chattest.Tab, mode chattest.TransportMode) {
 	t.Helper()
-	tab.WaitTrue(t, "the socket to connect", `typeof socket === "object" && socket.connected`, 10*time.Second)
+	mode.WaitTransport(t, tab)
 	id := chattest.Eval[string](t, tab, "socket.id")
 	if err := p.WaitLog("bir kullanıcı bağlandı (id="+id+")", 5*time.Second); err != nil {
 		t.Fatal(err)
@@ -41,17 +42,28 @@ func say(t *testing.T, from *chattest.Tab, text string, to ...*chattest.Tab) {
 
 // TestBrowserTwoPeopleChat runs the real program and two headless Chromium
 // tabs in separate browser contexts (two people, no shared cookies): each
-// sees what the other writes, in the same order; HTML in a message stays
-// text; a reloaded tab joins again.
+// sees what the other writes, once, in the same order; HTML in a message
+// stays text; a reloaded tab joins again. It does so in each of the
+// client's three transport modes (the page's default, WebSocket only,
+// long-polling only), each against a fresh server, the page left as it is.
 func TestBrowserTwoPeopleChat(t *testing.T) {
 	b := chattest.NewBrowser(t)
-	p := chattest.Start(t, chattest.Build(t, "."))
+	bin := chattest.Build(t, ".")
+	for _, mode := range chattest.TransportModes {
+		t.Run(mode.Name, func(t *testing.T) { twoPeopleChat(t, b, bin, mode) })
+	}
+}
+
+func twoPeopleChat(t *testing.T, b *chattest.Browser, bin string, mode chattest.TransportMode) {
+	p := chattest.Start(t, bin)
 	ali := b.NewTab(t, chattest.HalfWidth, chattest.TabHeight)
 	ayse := b.NewTab(t, chattest.HalfWidth, chattest.TabHeight)
+	mode.Apply(t, ali)
+	mode.Apply(t, ayse)
 	ali.Navigate(t, p.URL+"/")
-	connected(t, p, ali)
+	connected(t, p, ali, mode)
 	ayse.Navigate(t, p.URL+"/")
-	connected(t, p, ayse)
+	connected(t, p, ayse, mode)
 
 	conversation := []struct {
 		from *chattest.Tab
@@ -59,6 +71,8 @@ func TestBrowserTwoPeopleChat(t *testing.T) {
 	}{
 		{ali, "Merhaba Ayşe!"},
 		{ayse, "Selam Ali, nasılsın?"},
+		{ali, "Merhaba ağaç, çiçek, ılık, öğle, şöyle, ünlü"},
+		{ayse, "İyiyim; ÇĞİÖŞÜ çğıöşü, Türkçe harfler yerinde."},
 		{ali, "İyiyim, teşekkürler. Go ile sohbet yazıyorum."},
 		{ayse, "Harika! Mesajın bana anında ulaştı."},
 	}
@@ -72,7 +86,7 @@ func TestBrowserTwoPeopleChat(t *testing.T) {
 			t.Errorf("%s's list = %q, want %q", name, got, want)
 		}
 	}
-	if chattest.Screenshots() {
+	if chattest.Screenshots() && mode.Transports == nil {
 		// Ali is typing his next message, so the two tabs differ.
 		ali.Type(t, "Ben de yeni adımı okuyorum…")
 		chattest.SaveScreenshot(t, "05-socketio-broadcast", ali, ayse)
@@ -100,21 +114,35 @@ func TestBrowserTwoPeopleChat(t *testing.T) {
 	t.Run("a reloaded tab reconnects and chats again", func(t *testing.T) {
 		oldID := chattest.Eval[string](t, ayse, "socket.id")
 		ayse.Reload(t)
-		connected(t, p, ayse)
+		connected(t, p, ayse, mode)
 		if id := chattest.Eval[string](t, ayse, "socket.id"); id == oldID {
 			t.Errorf("after reload the socket id is still %q", id)
 		}
 		if n := chattest.Eval[int](t, ayse, `document.querySelectorAll("#messages li").length`); n != 0 {
 			t.Errorf("after reload the list has %d items, want 0 (no history in this step)", n)
 		}
-		if err := p.WaitLog("bir kullanıcı ayrıldı (id="+oldID+")", 5*time.Second); err != nil {
-			t.Error(err)
+		// A WebSocket closes with the page, and the server sees it at
+		// once. A long-polling page just stops polling: the server notices
+		// only when the ping timeout runs out, about a minute later, so
+		// the old connection is still in the room while the chat goes on.
+		if !slices.Contains(mode.Transports, "polling") {
+			if err := p.WaitLog("bir kullanıcı ayrıldı (id="+oldID+")", 5*time.Second); err != nil {
+				t.Error(err)
+			}
 		}
 		say(t, ali, "Tekrar hoş geldin!", ali, ayse)
-		say(t, ayse, "Teşekkürler, geri döndüm.", ali, ayse)
+		say(t, ayse, "Teşekkürler, geri döndüm. Çok güzel bir gün!", ali, ayse)
+		if got, want := chattest.Eval[[]string](t, ayse, items), []string{"Tekrar hoş geldin!", "Teşekkürler, geri döndüm. Çok güzel bir gün!"}; !slices.Equal(got, want) {
+			t.Errorf("Ayşe's list after reload = %q, want %q", got, want)
+		}
 	})
 
+	// Every message reached each tab exactly once, in order.
+	if got := chattest.Eval[int](t, ali, `document.querySelectorAll("#messages li").length`); got != len(want)+3 {
+		t.Errorf("Ali's list has %d items, want %d", got, len(want)+3)
+	}
 	for _, tab := range []*chattest.Tab{ali, ayse} {
+		mode.WaitTransport(t, tab)
 		tab.CheckNoErrors(t)
 		tab.CheckLocalOnly(t)
 	}
