@@ -59,8 +59,8 @@ func fixPollingLengths(next http.Handler) http.Handler {
 		case r.Method == http.MethodGet && q.Get("b64") != "":
 			rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
-			body := rec.body.Bytes()
-			if rec.status == http.StatusOK && isTextPayload(rec.header.Get("Content-Type")) {
+			body, status := rec.finish()
+			if status == http.StatusOK && isTextPayload(rec.header.Get("Content-Type")) {
 				if fixed, ok := convertLengths(body, bytesToUnits); ok {
 					body = fixed
 				}
@@ -69,7 +69,7 @@ func fixPollingLengths(next http.Handler) http.Handler {
 				w.Header()[k] = v
 			}
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			w.WriteHeader(rec.status)
+			w.WriteHeader(status)
 			_, _ = w.Write(body)
 		default:
 			next.ServeHTTP(w, r)
@@ -84,16 +84,44 @@ func isTextPayload(contentType string) bool {
 }
 
 // bufferedResponse, kütüphanenin yanıtını değiştirebilmek için bellekte
-// toplar.
+// toplar. Kütüphane yanıta başka bir goroutine'den de yazar, hatta
+// işleyici döndükten sonra bile; bu yüzden yazmalar kilitlidir ve finish'ten
+// sonra gelenler atılır.
 type bufferedResponse struct {
 	header http.Header
-	status int
-	body   bytes.Buffer
+
+	mu       sync.Mutex
+	status   int
+	body     bytes.Buffer
+	finished bool
 }
 
-func (b *bufferedResponse) Header() http.Header         { return b.header }
-func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
-func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.finished {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.finished {
+		return 0, http.ErrHandlerTimeout
+	}
+	return b.body.Write(p)
+}
+
+// finish, toplananı döndürür; bundan sonraki yazmalar atılır.
+func (b *bufferedResponse) finish() ([]byte, int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.finished = true
+	return bytes.Clone(b.body.Bytes()), b.status
+}
 
 // convertLengths, "uzunluk:paket" dizisindeki her uzunluğu measure ile
 // yeniden hesaplar. Gövde bu biçime uymuyorsa ok false olur ve gövde
