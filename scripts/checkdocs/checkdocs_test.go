@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sohbet/internal/chattest"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,20 +26,11 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, "testdata": t
 // repoRoot finds the repository root: the nearest folder with go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := chattest.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's folder")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // markdownFiles lists every *.md file under root, as slash paths relative

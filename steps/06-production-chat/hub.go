@@ -139,9 +139,9 @@ func (h *hub) broadcast(event, text string) {
 	}
 }
 
-// notify, yalnızca bir kullanıcıya olay gönderir. Kuyruğu doluysa
+// notify, yalnızca bu kullanıcıya olay gönderir. Kuyruğu doluysa
 // bildirimi atlar: bildirim için kimseyi beklemeyiz.
-func (h *hub) notify(c *client, event, text string) {
+func (c *client) notify(event, text string) {
 	select {
 	case c.send <- outgoing{event, text}:
 	default:

@@ -283,7 +283,7 @@ func (s *server) reject(c *client, now time.Time, reason error) {
 	}
 	c.lastNotice = now
 	s.log.Warn("mesaj reddedildi", "id", c.conn.ID(), "neden", reason)
-	s.hub.notify(c, "chat notice", "Mesajınız gönderilmedi: "+reason.Error()+".")
+	c.notify("chat notice", "Mesajınız gönderilmedi: "+reason.Error()+".")
 }
 
 // checkRequest, Socket.IO isteklerini kütüphaneye ulaşmadan denetler:

@@ -268,5 +268,3 @@ func TestParseOrigins(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
-
-func newHTTPServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }

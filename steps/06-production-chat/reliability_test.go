@@ -6,9 +6,10 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strconv"
@@ -423,6 +424,7 @@ func TestSIGTERMWithHundredClients(t *testing.T) {
 	}
 }
 
+// healthConnections returns the connection count /healthz reports, or -1.
 func healthConnections(base string) int {
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {
@@ -430,8 +432,7 @@ func healthConnections(base string) int {
 	}
 	defer resp.Body.Close()
 	var h health
-	b, _ := io.ReadAll(resp.Body)
-	if _, err := fmt.Sscanf(string(b), `{"status":"ok","connections":%d}`, &h.Connections); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || h.Status != "ok" {
 		return -1
 	}
 	return h.Connections
@@ -442,7 +443,7 @@ func TestNoGoroutineLeakAfterThousandCycles(t *testing.T) {
 	logs := chattest.NewLogBuffer()
 	s := newServer(defaults(t), slogTo(logs))
 	go func() { _ = s.io.Serve() }()
-	ts := newHTTPServer(s)
+	ts := httptest.NewServer(s)
 	defer ts.Close()
 	ignore := goleak.IgnoreCurrent()
 	before := runtime.NumGoroutine()
