@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"sohbet/internal/repo"
 )
 
 // NodeClientVersion is the socket.io-client version that package.json pins
@@ -26,7 +27,7 @@ const NodeClientVersion = "2.5.0"
 // fails: CI must run every Node test.
 func NeedNode(t testing.TB) (nodePath, repoRoot string) {
 	t.Helper()
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,25 +62,6 @@ func NeedNode(t testing.TB) (nodePath, repoRoot string) {
 			meta.Version, NodeClientVersion)
 	}
 	return nodePath, root
-}
-
-// RepoRoot walks up from the working directory to the folder that holds
-// go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // RunNode runs `node script args...` from the repository root until it

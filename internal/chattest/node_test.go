@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sohbet/internal/repo"
 )
 
 // recorder stands in for a test so that NeedNode's skip and fail paths can
@@ -67,7 +69,7 @@ func TestNeedNodeWithoutNodeSkipsOutsideCIAndFailsInCI(t *testing.T) {
 }
 
 func TestRepoRootHoldsGoModAndPackageJSON(t *testing.T) {
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestRepoRootHoldsGoModAndPackageJSON(t *testing.T) {
 }
 
 func TestPackageJSONPinsTheClientVersion(t *testing.T) {
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

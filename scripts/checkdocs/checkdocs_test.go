@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sohbet/internal/chattest"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/campoy/embedmd/embedmd"
 	"github.com/pmezard/go-difflib/difflib"
+
+	repodir "sohbet/internal/repo"
 )
 
 // skipDirs are folders whose Markdown is not the project's own.
@@ -26,7 +27,7 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, "testdata": t
 // repoRoot finds the repository root: the nearest folder with go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := chattest.RepoRoot()
+	root, err := repodir.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"sohbet/internal/chattest"
+	"sohbet/internal/sioclient"
 )
 
 // repoRoot returns the repository root (the folder with go.mod).
@@ -169,14 +170,14 @@ func TestOfflineDeploy(t *testing.T) {
 
 	// dialBoth connects one websocket and one polling client, the two
 	// ways a browser can end up talking to the server.
-	dialBoth := func(t *testing.T, ctx context.Context) (*chattest.Client, *chattest.Client) {
+	dialBoth := func(t *testing.T, ctx context.Context) (*sioclient.Client, *sioclient.Client) {
 		t.Helper()
-		a, err := chattest.Dial(ctx, p.URL, chattest.DialOptions{Transport: chattest.TransportWebsocket})
+		a, err := sioclient.Dial(ctx, p.URL, sioclient.DialOptions{Transport: sioclient.TransportWebsocket})
 		if err != nil {
 			t.Fatalf("websocket client: %v", err)
 		}
 		t.Cleanup(func() { a.Close() })
-		b, err := chattest.Dial(ctx, p.URL, chattest.DialOptions{Transport: chattest.TransportPolling})
+		b, err := sioclient.Dial(ctx, p.URL, sioclient.DialOptions{Transport: sioclient.TransportPolling})
 		if err != nil {
 			t.Fatalf("polling client: %v", err)
 		}
@@ -192,7 +193,7 @@ func TestOfflineDeploy(t *testing.T) {
 		if err := a.Emit("chat message", text); err != nil {
 			t.Fatal(err)
 		}
-		for name, c := range map[string]*chattest.Client{"sender (websocket)": a, "other (polling)": b} {
+		for name, c := range map[string]*sioclient.Client{"sender (websocket)": a, "other (polling)": b} {
 			ev, err := c.Next(ctx, "chat message")
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -203,7 +204,7 @@ func TestOfflineDeploy(t *testing.T) {
 		}
 		// Leaving is the point here; how the goodbye went does not matter
 		// (the server may close first), so a Close error is only logged.
-		for _, c := range []*chattest.Client{a, b} {
+		for _, c := range []*sioclient.Client{a, b} {
 			if err := c.Close(); err != nil {
 				t.Logf("close: %v", err)
 			}
@@ -248,7 +249,7 @@ func TestOfflineDeploy(t *testing.T) {
 
 		// Leaving is the point here; how the goodbye went does not matter
 		// (the server may close first), so a Close error is only logged.
-		for _, c := range []*chattest.Client{a, b} {
+		for _, c := range []*sioclient.Client{a, b} {
 			if err := c.Close(); err != nil {
 				t.Logf("close: %v", err)
 			}
@@ -348,7 +349,7 @@ func TestOfflineDeploy(t *testing.T) {
 	t.Run("SIGTERM with a client connected exits 0 within 10 s", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		c, err := chattest.Dial(ctx, p.URL, chattest.DialOptions{Transport: chattest.TransportWebsocket})
+		c, err := sioclient.Dial(ctx, p.URL, sioclient.DialOptions{Transport: sioclient.TransportWebsocket})
 		if err != nil {
 			t.Fatal(err)
 		}

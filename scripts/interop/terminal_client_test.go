@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
 
 	"sohbet/internal/chattest"
+	"sohbet/internal/repo"
+	"sohbet/internal/sioclient"
 )
 
 // finalStep returns the folder name of the highest-numbered step, the one
@@ -17,12 +18,14 @@ import (
 // yet (steps before 05), since a chat needs a broadcast.
 func finalStep(t *testing.T) string {
 	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join("..", "..", "steps", "[0-9][0-9]-*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no steps found: %v", err)
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Strings(dirs)
-	name := filepath.Base(dirs[len(dirs)-1])
+	name, err := repo.FinalStep(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if num, _ := strconv.Atoi(name[:2]); num < 5 {
 		t.Skipf("the final step %s does not broadcast yet", name)
 	}
@@ -31,7 +34,7 @@ func finalStep(t *testing.T) string {
 
 // waitText reads the Go client's "chat message" events until one carries
 // want, and fails on any other text.
-func waitText(ctx context.Context, t *testing.T, c *chattest.Client, want string) {
+func waitText(ctx context.Context, t *testing.T, c *sioclient.Client, want string) {
 	t.Helper()
 	ev, err := c.Next(ctx, "chat message")
 	if err != nil {
@@ -65,9 +68,9 @@ func waitLine(ctx context.Context, t *testing.T, lines <-chan string, want strin
 
 // dialReady connects a Go client over websocket and waits until it
 // receives its own message back, so it is in the chat room for sure.
-func dialReady(ctx context.Context, t *testing.T, url string) *chattest.Client {
+func dialReady(ctx context.Context, t *testing.T, url string) *sioclient.Client {
 	t.Helper()
-	c, err := chattest.Dial(ctx, url, chattest.DialOptions{Transport: chattest.TransportWebsocket})
+	c, err := sioclient.Dial(ctx, url, sioclient.DialOptions{Transport: sioclient.TransportWebsocket})
 	if err != nil {
 		t.Fatalf("Go client: %v", err)
 	}

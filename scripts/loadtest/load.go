@@ -18,7 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"sohbet/internal/chattest"
+	"sohbet/internal/sioclient"
 )
 
 // Config describes one load run.
@@ -553,11 +553,11 @@ func (r *run) dial(ctx context.Context, rc *receiver) (client, error) {
 		return dialPlainWS(ctx, r, rc)
 	}
 	var sc *socketIOClient
-	c, err := chattest.Dial(ctx, r.cfg.URL, chattest.DialOptions{
+	c, err := sioclient.Dial(ctx, r.cfg.URL, sioclient.DialOptions{
 		Transport: r.cfg.Transport,
 		Path:      r.cfg.Path,
 		Origin:    r.cfg.Origin,
-		OnEvent: func(ev chattest.Event) {
+		OnEvent: func(ev sioclient.Event) {
 			if ev.Name != r.cfg.Event || len(ev.Args) == 0 {
 				rc.foreign.Add(1)
 				return
@@ -582,7 +582,7 @@ func (r *run) dial(ctx context.Context, rc *receiver) (client, error) {
 
 // socketIOClient sends "chat message" events over the course's client.
 type socketIOClient struct {
-	c     *chattest.Client
+	c     *sioclient.Client
 	event string
 }
 

@@ -15,20 +15,17 @@ import (
 	"time"
 
 	socketio "github.com/googollee/go-socket.io"
-	"github.com/googollee/go-socket.io/engineio"
-	"github.com/googollee/go-socket.io/engineio/transport"
-	"github.com/googollee/go-socket.io/engineio/transport/polling"
-	gsiows "github.com/googollee/go-socket.io/engineio/transport/websocket"
 	"github.com/gorilla/websocket"
+
+	"sohbet/internal/gosocketio"
 )
 
-// startChat starts an in-process chat like step 05: every "chat message"
-// goes to everyone in one room, sender included.
+// startChat starts an in-process chat like step 05, built as the steps
+// build theirs: every "chat message" goes to everyone in one room, sender
+// included.
 func startChat(t *testing.T) string {
 	t.Helper()
-	srv := socketio.NewServer(&engineio.Options{
-		Transports: []transport.Transport{&polling.Transport{}, &gsiows.Transport{}},
-	})
+	srv := gosocketio.NewServer(gosocketio.Options{})
 	srv.OnConnect("/", func(s socketio.Conn) error {
 		s.Join("chat")
 		return nil
@@ -39,7 +36,7 @@ func startChat(t *testing.T) string {
 	srv.OnError("/", func(socketio.Conn, error) {})
 	srv.OnDisconnect("/", func(socketio.Conn, string) {})
 	go srv.Serve()
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewServer(gosocketio.Handler(srv, gosocketio.Options{}))
 	t.Cleanup(func() {
 		hs.CloseClientConnections()
 		hs.Close()

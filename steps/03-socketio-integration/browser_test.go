@@ -63,13 +63,9 @@ func TestBrowserConnectsWithTheEmbeddedClient(t *testing.T) {
 			if err := p.WaitLog("bir kullanıcı bağlandı (id="+newID+")", 5*time.Second); err != nil {
 				t.Error(err)
 			}
-			// A WebSocket closes with the page, and the server sees it at
-			// once. A long-polling page just stops polling: the server
-			// notices only when the ping timeout runs out, about a minute
-			// later, which is too long to wait for here.
-			if slices.Contains(mode.Transports, "polling") {
-				t.Logf("%s: the old connection %s ends on the server at its ping timeout", mode.Name, id)
-			} else if err := p.WaitLog("bir kullanıcı ayrıldı (id="+id+")", 5*time.Second); err != nil {
+			// The old connection ends with the page: a WebSocket closes, a
+			// long-poll is aborted, and the server sees either at once.
+			if err := p.WaitLog("bir kullanıcı ayrıldı (id="+id, 5*time.Second); err != nil {
 				t.Error(err)
 			}
 			tab.CheckNoErrors(t)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,9 +45,11 @@ var _ socketio.Conn = (*countingConn)(nil)
 func BenchmarkBroadcastFanOut(b *testing.B) {
 	const clients = 1000
 	var delivered atomic.Int64
-	h := newHub(256, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := newHub(256, clients, slog.New(slog.DiscardHandler))
 	for i := range clients {
-		h.add(&countingConn{id: strconv.Itoa(i), delivered: &delivered}, nil)
+		if _, err := h.add(&countingConn{id: strconv.Itoa(i), delivered: &delivered}, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.Cleanup(func() {
 		for i := range clients {

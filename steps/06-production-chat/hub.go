@@ -1,11 +1,18 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
 	socketio "github.com/googollee/go-socket.io"
+)
+
+// hub.add'in hataları.
+var (
+	errFull         = errors.New("sunucu dolu")
+	errShuttingDown = errors.New("sunucu kapanıyor")
 )
 
 // client, bağlı bir kullanıcının giden mesaj kuyruğunu ve yazıcısını tutar.
@@ -58,24 +65,32 @@ func (c *client) stop() {
 }
 
 // hub, bağlı kullanıcıları tutar ve mesajları onların kuyruklarına dağıtır.
+// Bağlı kullanıcı sayısının tek kaynağıdır: bağlantı sınırı da /healthz
+// de onu sayar.
 type hub struct {
 	queueSize int
+	max       int
 	log       *slog.Logger
 
 	mu      sync.RWMutex
 	clients map[string]*client
+	// closed, closeAll başlayınca true olur; ondan sonra add reddeder.
+	closed bool
 }
 
-func newHub(queueSize int, log *slog.Logger) *hub {
+func newHub(queueSize, max int, log *slog.Logger) *hub {
 	return &hub{
 		queueSize: queueSize,
+		max:       max,
 		log:       log,
 		clients:   make(map[string]*client),
 	}
 }
 
-// add, yeni bağlantı için bir kuyruk ve yazıcı başlatır.
-func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) *client {
+// add, yeni bağlantı için bir kuyruk ve yazıcı başlatır. Sunucu doluysa
+// ya da kapanıyorsa reddeder. Sayma ve ekleme aynı kilit altındadır:
+// aynı anda gelen bağlantılar sınırı aşamaz.
+func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) (*client, error) {
 	c := &client{
 		conn:    conn,
 		send:    make(chan outgoing, h.queueSize),
@@ -83,10 +98,16 @@ func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) *client {
 		limiter: limiter,
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed:
+		return nil, errShuttingDown
+	case len(h.clients) >= h.max:
+		return nil, errFull
+	}
 	h.clients[conn.ID()] = c
-	h.mu.Unlock()
 	go c.writePump()
-	return c
+	return c, nil
 }
 
 // remove, bağlantıyı listeden çıkarır ve yazıcısını durdurur.
@@ -131,11 +152,12 @@ func (h *hub) broadcast(event, text string) {
 	h.mu.RUnlock()
 
 	// Kapatma OnDisconnect'i, o da remove'u çağırır ve kilidi ister;
-	// bu yüzden kilidi bıraktıktan sonra kapatırız.
+	// bu yüzden kilidi bıraktıktan sonra kapatırız. Kapatma, kapanış
+	// çerçevesi için biraz bekleyebilir: yayın onu da beklemesin.
 	for _, c := range slow {
 		h.log.Warn("yavaş kullanıcının bağlantısı kesildi: kuyruğu dolu",
-			"id", c.conn.ID(), "kuyruk", h.queueSize)
-		_ = c.conn.Close()
+			"id", c.conn.ID(), "queue", h.queueSize)
+		go c.conn.Close()
 	}
 }
 
@@ -148,42 +170,59 @@ func (c *client) notify(event, text string) {
 	}
 }
 
+// flushEvent, closeAll'ın bildirimden sonra gönderdiği, hiçbir
+// istemcinin dinlemediği olaydır. go-socket.io'nun Emit'i paketi yazmadan,
+// bağlantının yazıcısı paketi alınca döner; yazıcı paketleri sırayla
+// yazdığı için ikinci Emit'in dönmesi, bildirimin yazıldığını gösterir.
+const flushEvent = "flush"
+
 // closeAll, herkese son bir bildirim göndermeyi dener, en çok wait kadar
 // bekler ve bütün bağlantıları kapatır. Kapanışta kullanılır.
 func (h *hub) closeAll(notice string, wait time.Duration) {
-	h.mu.RLock()
+	// Listeyi alırken kapıyı da kapatırız: bundan sonra gelen bir
+	// bağlantıyı add reddeder, hiçbiri bildirimsiz ve açık kalmaz.
+	h.mu.Lock()
+	h.closed = true
 	clients := make([]*client, 0, len(h.clients))
 	for _, c := range h.clients {
 		clients = append(clients, c)
 	}
-	h.mu.RUnlock()
+	h.mu.Unlock()
 
-	// Bildirimi kuyruğu beklemeden, doğrudan yazarız. Ölü bir uzun
-	// yoklama bağlantısında Emit bekleyebilir; bu yüzden her birini
-	// ayrı goroutine'de başlatır ve toplamda en çok wait kadar bekleriz.
-	// Bağlantıyı kapatmak, bekleyen Emit'i de serbest bırakır.
-	var wg sync.WaitGroup
+	// Bildirimi kuyruğu beklemeden, doğrudan yazarız. Ölü bir bağlantıda
+	// Emit bekleyebilir; bu yüzden her biri kendi goroutine'inde ve
+	// toplamda en çok wait kadar beklenir. Bağlantıyı kapatmak, bekleyen
+	// Emit'i de serbest bırakır.
+	var sent, closed sync.WaitGroup
 	for _, c := range clients {
-		wg.Add(1)
+		sent.Add(1)
 		go func() {
-			defer wg.Done()
+			defer sent.Done()
 			c.conn.Emit("chat notice", notice)
+			c.conn.Emit(flushEvent)
 		}()
 	}
-	sent := make(chan struct{})
+	allSent := make(chan struct{})
 	go func() {
-		wg.Wait()
-		close(sent)
+		sent.Wait()
+		close(allSent)
 	}()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
-	case <-sent:
+	case <-allSent:
 	case <-timer.C:
 	}
 
+	// Uzun yoklamada kapatma, kuyruktakileri son GET'e verene kadar
+	// bekler; hepsini aynı anda kapatırız.
 	for _, c := range clients {
-		_ = c.conn.Close()
+		closed.Add(1)
+		go func() {
+			defer closed.Done()
+			_ = c.conn.Close()
+		}()
 	}
-	<-sent
+	closed.Wait()
+	<-allSent
 }

@@ -1,4 +1,4 @@
-// Adım 06: demodan servise, üretime hazır sohbet.
+// Adım 06: demodan servise, yayına hazır sohbet.
 //
 // Sayfa ve olaylar 05. adımla aynıdır. Değişen, sunucunun kötü koşullara
 // dayanıklılığıdır: her bağlantının kendi sınırlı kuyruğu ve yazıcısı var
@@ -11,31 +11,24 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	socketio "github.com/googollee/go-socket.io"
-	"github.com/googollee/go-socket.io/engineio"
-	"github.com/googollee/go-socket.io/engineio/transport"
-	"github.com/googollee/go-socket.io/engineio/transport/polling"
-	"github.com/googollee/go-socket.io/engineio/transport/websocket"
 
+	"sohbet/internal/gosocketio"
 	"sohbet/third_party/socketioclient"
 )
 
@@ -59,6 +52,10 @@ const (
 	// kaybolan bir kullanıcı en geç 20 saniyede fark edilir.
 	pingTimeout = 20 * time.Second
 
+	// idleTimeout, boşta bekleyen bir HTTP bağlantısının (iki uzun yoklama
+	// isteği arasında) en uzun ömrüdür.
+	idleTimeout = time.Minute
+
 	// shutdownTimeout, kapanışın tamamı için üst sınırdır. Heroku,
 	// SIGTERM'den 30 saniye sonra süreci zorla öldürür.
 	shutdownTimeout = 10 * time.Second
@@ -68,24 +65,22 @@ const (
 	noticeWait = 2 * time.Second
 
 	// noticeEvery, bir kullanıcıya "mesajınız gönderilmedi" bildirimi ve
-	// günlük satırı için en kısa aralıktır. Sel yapan bir istemci, sunucuyu
-	// bildirim ve günlük seline çeviremez.
+	// günlük satırı için en kısa aralıktır. Art arda mesaj yağdıran bir
+	// istemci, sunucuya bildirim ve günlük yağdırtamaz.
 	noticeEvery = time.Second
 )
 
 // restartNotice, kapanışta herkese gönderilen bildirimdir.
 const restartNotice = "Sunucu yeniden başlıyor; birazdan kendiliğinden yeniden bağlanacaksınız."
 
-// eioRefusal, eski protokolü konuşan bu sunucuya yeni bir istemci (3.x ya
-// da 4.x) bağlanmaya çalıştığında gönderilen açıklamadır.
-const eioRefusal = "Bu sunucu Engine.IO 3 protokolünü konuşur: socket.io-client 2.x " +
-	"(sayfadaki /socket.io/socket.io.js, sürüm " + socketioclient.Version + ") kullanın; " +
-	"3.x ve 4.x istemcileri bağlanamaz.\n" +
-	"This server speaks Engine.IO 3: use socket.io-client 2.x, not 3.x or 4.x.\n"
+// maxMessageRate, MESSAGE_RATE için kabul edilen en büyük değerdir.
+const maxMessageRate = 1e6
 
 // config, ortam değişkenleriyle değiştirilebilen ayarlardır. Varsayılanlar
-// tek bir Heroku Basic dyno'ya (512 MB bellek) göre seçildi.
+// tek bir Heroku Basic dynosuna (512 MB bellek) göre seçildi.
 type config struct {
+	// port, dinlenecek porttur (PORT); Heroku kendisi verir.
+	port string
 	// allowedOrigins, sayfanın kendi kökeni dışında izin verilen
 	// kökenlerdir (ALLOWED_ORIGINS, virgülle ayrılmış).
 	allowedOrigins []string
@@ -101,12 +96,24 @@ type config struct {
 	// sendQueue, her bağlantının giden kuyruğunun uzunluğudur
 	// (SEND_QUEUE). Dolan kuyruğun sahibi yetişemiyor demektir.
 	sendQueue int
+	// gogc ve gomemlimit, Go çalışma zamanının GOGC ve GOMEMLIMIT
+	// değişkenleridir; boşsa tuneGC kendi değerini kullanır.
+	gogc, gomemlimit string
 }
 
-// loadConfig, ayarları getenv'den okur (main'de os.Getenv). Geçersiz bir
-// değer, sunucu hiç başlamadan açık bir hatayla bildirilir.
+// loadConfig, ayarları getenv'den okur (main'de os.Getenv). Programın
+// okuduğu her ortam değişkeni buradan geçer. Geçersiz bir değer, sunucu
+// hiç başlamadan açık bir hatayla bildirilir.
 func loadConfig(getenv func(string) string) (config, error) {
-	cfg := config{allowedOrigins: parseOrigins(getenv("ALLOWED_ORIGINS"))}
+	cfg := config{
+		port:           getenv("PORT"),
+		allowedOrigins: gosocketio.ParseOrigins(getenv("ALLOWED_ORIGINS")),
+		gogc:           getenv("GOGC"),
+		gomemlimit:     getenv("GOMEMLIMIT"),
+	}
+	if cfg.port == "" {
+		cfg.port = "3000"
+	}
 	var errs []error
 	intVar := func(dst *int, name string, def int) {
 		*dst = def
@@ -126,8 +133,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.messageRate = 5
 	if v := getenv("MESSAGE_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r <= 0 || r > 1e6 {
-			errs = append(errs, fmt.Errorf("MESSAGE_RATE=%q: pozitif bir sayı olmalı", v))
+		if err != nil || !(r > 0) || r > maxMessageRate {
+			errs = append(errs, fmt.Errorf("MESSAGE_RATE=%q: 0'dan büyük, en çok %g bir sayı olmalı (saniyede mesaj)", v, maxMessageRate))
 		} else {
 			cfg.messageRate = r
 		}
@@ -135,24 +142,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// maxPollBodyBytes, uzun yoklamada bir POST gövdesinin en büyük boyutudur.
-// Mesaj sınırını aşan ama bunun altında kalan bir mesaj bildirimle
-// reddedilir ve bağlantı açık kalır; bu sınırı aşan bir istek 400 alır ve
-// bağlantı kapanır. Böylece kimse sunucuya megabaytlarca veri okutamaz.
-func (c config) maxPollBodyBytes() int64 {
+// maxPayloadBytes, bir uzun yoklama gövdesinin ve bir WebSocket mesajının
+// en büyük boyutudur. Mesaj sınırını aşan ama bunun altında kalan bir
+// mesaj bildirimle reddedilir ve bağlantı açık kalır; bu sınırı aşan
+// istek ya da mesaj bağlantıyı kapatır. Böylece kimse sunucuya
+// megabaytlarca veri okutamaz. JSON'da bir karakter en çok 6 bayt tutar
+// ("\u0000"); üstüne paketin kendisi için pay bırakılır.
+func (c config) maxPayloadBytes() int64 {
 	return int64(c.maxMessageBytes)*8 + 64*1024
 }
 
 // server, HTTP yollarını, Socket.IO sunucusunu ve kullanıcıları tutar.
 type server struct {
+	*http.ServeMux
 	cfg config
 	log *slog.Logger
-	mux *http.ServeMux
 	io  *socketio.Server
 	hub *hub
-
-	// allowedOrigins, cfg.allowedOrigins'in hızlı aranan biçimidir.
-	allowedOrigins map[string]bool
 
 	// shuttingDown, kapanış başlayınca true olur: yeni bağlantı
 	// alınmaz, /healthz 503 döndürür.
@@ -163,44 +169,35 @@ type server struct {
 // main ile testler aynı sunucuyu kullanır.
 func newServer(cfg config, log *slog.Logger) *server {
 	s := &server{
-		cfg:            cfg,
-		log:            log,
-		mux:            http.NewServeMux(),
-		hub:            newHub(cfg.sendQueue, log),
-		allowedOrigins: make(map[string]bool),
-	}
-	for _, o := range cfg.allowedOrigins {
-		s.allowedOrigins[o] = true
+		ServeMux: http.NewServeMux(),
+		cfg:      cfg,
+		log:      log,
+		hub:      newHub(cfg.sendQueue, cfg.maxConnections, log),
 	}
 
-	s.io = socketio.NewServer(&engineio.Options{
-		PingInterval: pingInterval,
-		PingTimeout:  pingTimeout,
-		// Her iki taşıma da aynı köken denetimini kullanır. Denetimi
-		// true döndüren bir fonksiyonla kapatmak, her siteye kullanıcı
-		// çerezleriyle bağlanma izni vermek olur: asla yapmayın.
-		Transports: []transport.Transport{
-			upgradeSafePolling{&polling.Transport{CheckOrigin: s.originAllowed}},
-			&websocket.Transport{CheckOrigin: s.originAllowed},
-		},
-		// Kütüphanenin varsayılan oturum kimlikleri 1, 2, 3 diye gider
-		// ve tahmin edilebilir. Rastgele kimlik üretiyoruz.
-		SessionIDGenerator: randomID{},
-	})
+	opts := gosocketio.Options{
+		AllowedOrigins:  cfg.allowedOrigins,
+		PingInterval:    pingInterval,
+		PingTimeout:     pingTimeout,
+		MaxPayloadBytes: cfg.maxPayloadBytes(),
+		Logger:          log,
+	}
+	s.io = gosocketio.NewServer(opts)
 
-	// "/" ad alanı için bir OnConnect işleyicisi şarttır: yoksa
-	// go-socket.io bütün bağlantıları reddeder.
+	// Kullanıcıları go-socket.io'nun odaları değil hub tutar. hub.add,
+	// sunucu doluysa ya da kapanıyorsa reddeder; go-socket.io o zaman
+	// bağlantıyı kapatır.
 	s.io.OnConnect("/", func(c socketio.Conn) error {
-		if s.shuttingDown.Load() {
-			return errors.New("sunucu kapanıyor")
+		if _, err := s.hub.add(c, newRateLimiter(cfg.messageRate, cfg.messageBurst, time.Now())); err != nil {
+			s.log.Warn("bağlantı reddedildi", "id", c.ID(), "reason", err)
+			return err
 		}
-		s.hub.add(c, newRateLimiter(cfg.messageRate, cfg.messageBurst, time.Now()))
-		s.log.Info("bağlandı", "id", c.ID(), "taşıma", transportOf(c), "kullanıcılar", s.hub.count())
+		s.log.Info("bağlandı", "id", c.ID(), "transport", transportOf(c), "users", s.hub.count())
 		return nil
 	})
 	s.io.OnDisconnect("/", func(c socketio.Conn, reason string) {
 		s.hub.remove(c.ID())
-		s.log.Info("ayrıldı", "id", c.ID(), "neden", reason, "kullanıcılar", s.hub.count())
+		s.log.Info("ayrıldı", "id", c.ID(), "reason", reason, "users", s.hub.count())
 	})
 	// Parametre any: go-socket.io, veri işleyicinin türüne uymazsa bütün
 	// bağlantıyı kapatır. any her JSON değerini kabul eder; türünü
@@ -211,27 +208,19 @@ func newServer(cfg config, log *slog.Logger) *server {
 		if c != nil {
 			id = c.ID()
 		}
-		s.log.Warn("socket.io hatası", "id", id, "hata", err)
+		s.log.Warn("socket.io hatası", "id", id, "error", err)
 	})
 
-	// "GET /{$}" yalnızca kök yolu eşler; "/baska" gibi yollar 404 alır.
-	// GET kalıbı HEAD isteklerini de kapsar.
-	s.mux.HandleFunc("GET /{$}", serveIndex)
-	s.mux.HandleFunc("GET /healthz", s.serveHealth)
+	// "GET /{$}" yalnızca kök yolla eşleşir; "/baska" gibi yollar 404 alır.
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(indexHTML)
+	})
+	s.HandleFunc("GET /healthz", s.serveHealth)
 	// Tarayıcı istemcisini kendimiz sunarız; go-socket.io sunmaz.
-	s.mux.Handle("GET "+socketioclient.Path, socketioclient.Handler())
-	s.mux.Handle("/socket.io/", s.checkRequest(fixPollingLengths(s.io)))
+	s.Handle("GET "+socketioclient.Path, socketioclient.Handler())
+	s.Handle("/socket.io/", s.admit(gosocketio.Handler(s.io, opts)))
 	return s
-}
-
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
-}
-
-// serveIndex, gömülü sohbet sayfasını gönderir.
-func serveIndex(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write(indexHTML)
 }
 
 // health, /healthz yanıtıdır.
@@ -275,86 +264,36 @@ func (s *server) onChatMessage(conn socketio.Conn, msg any) {
 }
 
 // reject, reddedilen mesajı yalnızca gönderene bildirir ve günlüğe yazar;
-// mesajın içeriğini asla yazmaz. Sel yapan bir istemci için bildirim ve
-// günlük satırı noticeEvery'de bir ile sınırlıdır.
+// mesajın içeriğini asla yazmaz. Mesaj yağdıran bir istemci için bildirim
+// ve günlük satırı noticeEvery'de bir ile sınırlıdır.
 func (s *server) reject(c *client, now time.Time, reason error) {
 	if now.Sub(c.lastNotice) < noticeEvery {
 		return
 	}
 	c.lastNotice = now
-	s.log.Warn("mesaj reddedildi", "id", c.conn.ID(), "neden", reason)
+	s.log.Warn("mesaj reddedildi", "id", c.conn.ID(), "reason", reason)
 	c.notify("chat notice", "Mesajınız gönderilmedi: "+reason.Error()+".")
 }
 
-// checkRequest, Socket.IO isteklerini kütüphaneye ulaşmadan denetler:
-// protokol sürümü, köken, bağlantı sınırı ve istek gövdesinin boyutu.
-// Uzun yoklama (polling) istekleri CheckOrigin'e takılmaz (o yalnızca CORS
-// başlıklarını belirler), bu yüzden kökeni burada, iki taşıma için de
-// reddederiz.
-func (s *server) checkRequest(next http.Handler) http.Handler {
+// admit, yeni bir bağlantı isteğini (el sıkışma: oturum kimliği yok)
+// kütüphaneye ulaşmadan açık bir yanıtla geri çevirir: kapanış sürüyorsa
+// ya da sunucu doluysa 503. Aynı anda gelen el sıkışmalar bu denetimden
+// birlikte geçebilir; sınırı asıl hub.add korur.
+func (s *server) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if eio := r.URL.Query().Get("EIO"); eio != "3" {
-			s.log.Warn("bağlantı reddedildi: desteklenmeyen protokol", "EIO", eio)
-			http.Error(w, eioRefusal, http.StatusBadRequest)
-			return
-		}
-		if r.Header.Get("Origin") != "" && !s.originAllowed(r) {
-			s.log.Warn("bağlantı reddedildi: izin verilmeyen köken", "origin", r.Header.Get("Origin"))
-			http.Error(w, "Bu kökene izin verilmiyor: "+r.Header.Get("Origin"), http.StatusForbidden)
-			return
-		}
 		if r.URL.Query().Get("sid") == "" {
-			// Yeni bir bağlantı isteği (el sıkışma).
 			if s.shuttingDown.Load() {
 				http.Error(w, "Sunucu yeniden başlıyor; birazdan tekrar deneyin.", http.StatusServiceUnavailable)
 				return
 			}
-			if n := s.io.Count(); n >= s.cfg.maxConnections {
-				s.log.Warn("bağlantı reddedildi: sunucu dolu", "bağlantılar", n, "sınır", s.cfg.maxConnections)
+			if n := s.hub.count(); n >= s.cfg.maxConnections {
+				s.log.Warn("bağlantı reddedildi: sunucu dolu", "users", n, "limit", s.cfg.maxConnections)
 				http.Error(w, fmt.Sprintf("Sunucu dolu: en çok %d bağlantı. Biraz sonra tekrar deneyin.", s.cfg.maxConnections), http.StatusServiceUnavailable)
 				return
 			}
 		}
-		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxPollBodyBytes())
-		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// originAllowed, isteğin Origin başlığı sunucunun kendi adresiyse ya da
-// izin listesindeyse true döndürür. Origin başlığı olmayan istekler
-// tarayıcıdan gelmez (örneğin terminal istemcisi); onlara izin verilir.
-func (s *server) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	return s.allowedOrigins[normalizeOrigin(origin)]
-}
-
-// parseOrigins, "https://a.com, https://b.com" biçimindeki listeyi ayırır.
-func parseOrigins(list string) []string {
-	var origins []string
-	for _, o := range strings.Split(list, ",") {
-		if o = normalizeOrigin(o); o != "" {
-			origins = append(origins, o)
-		}
-	}
-	return origins
-}
-
-// normalizeOrigin, kökeni karşılaştırılabilir biçime getirir: boşluksuz,
-// küçük harf, sonda eğik çizgi yok.
-func normalizeOrigin(o string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(o)), "/")
 }
 
 // transportOf, bağlantının el sıkışmada kullandığı taşımadır.
@@ -363,68 +302,54 @@ func transportOf(c socketio.Conn) string {
 	return u.Query().Get("transport")
 }
 
-// randomID, tahmin edilemeyen oturum kimlikleri üretir (128 bit).
-type randomID struct{}
-
-// NewID, rastgele bir oturum kimliği döndürür.
-func (randomID) NewID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
-		logger.Error("ayarlar geçersiz", "hata", err)
+		logger.Error("ayarlar geçersiz", "error", err)
 		os.Exit(1)
 	}
-	tuneGC(logger)
-
-	port := os.Getenv("PORT")
-	if port == "" {
-		port = "3000"
-	}
+	tuneGC(cfg, logger)
 
 	// Ctrl+C (SIGINT) ya da Heroku'nun SIGTERM'i gelince ctx iptal olur.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if err := run(ctx, ":"+port, cfg, logger); err != nil {
-		logger.Error("sunucu durdu", "hata", err)
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("sunucu durdu", "error", err)
 		os.Exit(1)
 	}
 }
 
 // tuneGC, çöp toplayıcıyı yayına göre ayarlar (GOGC ve GOMEMLIMIT ortam
-// değişkenleri verilmişse onlara dokunmaz). go-socket.io her Emit'te bellek
-// ayırır; herkese yayında çöp toplama zamanın çoğunu alır. Ölçümde GOGC=400,
-// 1000 kullanıcılı yükte gecikmenin 99. yüzdeliğini on kat düşürdü.
-// GOMEMLIMIT ise 512 MB'lık dyno'da bellek sınıra yaklaşınca toplayıcıyı
-// erken çalıştırır.
-func tuneGC(logger *slog.Logger) {
-	gogc := os.Getenv("GOGC")
+// değişkenleri verilmişse onlara dokunmaz; onları Go'nun çalışma zamanı
+// kendisi okur). go-socket.io her Emit'te bellek ayırır; herkese yayında
+// çöp toplama zamanın çoğunu alır. Ölçümde GOGC=400, 1000 kullanıcılı
+// yükte gecikmenin 99. yüzdeliğini on kat düşürdü. GOMEMLIMIT ise 512
+// MB'lık dynoda bellek sınıra yaklaşınca toplayıcıyı erken çalıştırır.
+func tuneGC(cfg config, logger *slog.Logger) {
+	gogc := cfg.gogc
 	if gogc == "" {
 		debug.SetGCPercent(400)
 		gogc = "400"
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
+	if cfg.gomemlimit == "" {
 		debug.SetMemoryLimit(400 << 20)
 	}
 	// SetMemoryLimit'e negatif değer vermek sınırı değiştirmez, okur.
-	logger.Info("çöp toplayıcı ayarı", "GOGC", gogc, "GOMEMLIMIT_bayt", debug.SetMemoryLimit(-1))
+	logger.Info("çöp toplayıcı ayarı", "GOGC", gogc, "GOMEMLIMIT", debug.SetMemoryLimit(-1))
 }
 
-// run, sunucuyu addr üzerinde başlatır ve ctx iptal olunca düzgünce kapatır.
-func run(ctx context.Context, addr string, cfg config, logger *slog.Logger) error {
+// run, sunucuyu cfg.port üzerinde başlatır ve ctx iptal olunca düzgünce
+// kapatır.
+func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	handler := newServer(cfg, logger)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       idleTimeout,
 	}
-	// Shutdown, Socket.IO bağlantılarını kendisi kapatmaz; bu kancayla
+	// Shutdown, WebSocket bağlantılarını kendisi kapatmaz; bu kancayla
 	// herkese haber verip kapatırız. Kanca ayrı bir goroutine'de çalışır;
 	// bitmesini closed ile bekleriz.
 	closed := make(chan struct{})
@@ -434,17 +359,19 @@ func run(ctx context.Context, addr string, cfg config, logger *slog.Logger) erro
 	})
 
 	// Socket.IO sunucusu yeni bağlantıları kendi döngüsünde kabul eder.
+	// Her dönüş yolunda kapatılır; normal kapanışta HTTP kapandıktan sonra.
 	go func() { _ = handler.io.Serve() }()
+	defer handler.io.Close()
 
 	// Önce portu açıyoruz, sonra "dinliyor" diyoruz: bu satır
 	// göründüğünde bağlantılar gerçekten kabul edilir.
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", ":"+cfg.port)
 	if err != nil {
 		return err
 	}
-	logger.Info("sunucu dinliyor", "adres", fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port),
-		"en_çok_bağlantı", cfg.maxConnections, "en_büyük_mesaj", cfg.maxMessageBytes,
-		"mesaj_hızı", cfg.messageRate, "mesaj_patlaması", cfg.messageBurst, "kuyruk", cfg.sendQueue)
+	logger.Info("sunucu dinliyor", "addr", fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port),
+		"MAX_CONNECTIONS", cfg.maxConnections, "MAX_MESSAGE_BYTES", cfg.maxMessageBytes,
+		"MESSAGE_RATE", cfg.messageRate, "MESSAGE_BURST", cfg.messageBurst, "SEND_QUEUE", cfg.sendQueue)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -457,7 +384,7 @@ func run(ctx context.Context, addr string, cfg config, logger *slog.Logger) erro
 
 	start := time.Now()
 	handler.shuttingDown.Store(true)
-	logger.Info("kapanıyor: yeni bağlantı alınmıyor", "kullanıcılar", handler.hub.count())
+	logger.Info("kapanıyor: yeni bağlantı alınmıyor", "users", handler.hub.count())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -467,9 +394,6 @@ func run(ctx context.Context, addr string, cfg config, logger *slog.Logger) erro
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	// HTTP kapandı, artık yeni oturum açılamaz; Socket.IO'nun kabul
-	// döngüsünü şimdi durdurmak güvenlidir.
-	_ = handler.io.Close()
-	logger.Info("sunucu kapandı", "süre", time.Since(start).Round(time.Millisecond))
+	logger.Info("sunucu kapandı", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

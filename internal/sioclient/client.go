@@ -1,9 +1,9 @@
-package chattest
-
-// This file is a small Socket.IO 2 / Engine.IO 3 client, the protocol that
-// go-socket.io v1.7.0 and socket.io-client 2.x speak. It supports the three
-// ways a browser connects: long-polling only, websocket only, and polling
-// first with an upgrade to websocket (the browser default).
+// Package sioclient is a small Socket.IO 2 / Engine.IO 3 client, the
+// protocol that go-socket.io v1.7.0 and socket.io-client 2.x speak. It
+// connects the three ways a browser does: long-polling only, websocket only,
+// and polling first with an upgrade to websocket (the browser default).
+// The course's tests, the load tool and the deploy check use it; it links
+// neither testing nor a browser.
 //
 // Engine.IO 3 in brief:
 //   - packets are text: one type digit then data. 0 open, 1 close, 2 ping,
@@ -16,6 +16,7 @@ package chattest
 // Socket.IO 2 packets ride inside Engine.IO messages ("4"): 0 connect,
 // 1 disconnect, 2 event, 3 ack, 4 error; for example 42["chat message","hi"]
 // is an event and 421["x"] an event that asks for ack 1, answered by 431[...].
+package sioclient
 
 import (
 	"bytes"
@@ -34,7 +35,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -53,7 +53,6 @@ var (
 	ErrServerClose      = errors.New("socket.io client: server sent engine.io close")
 	ErrServerDisconnect = errors.New("socket.io client: server sent socket.io disconnect")
 	ErrPingTimeout      = errors.New("socket.io client: no pong within pingTimeout")
-	ErrUpgradeDropped   = errors.New("socket.io client: server dropped the session during the upgrade")
 )
 
 const (
@@ -82,21 +81,9 @@ type DialOptions struct {
 	// OnEvent, if set, is called from the reader goroutine for each event
 	// instead of queueing it to Events. It must not block for long.
 	OnEvent func(Event)
-	// HTTPClient, if set, is used for polling requests. By default each
-	// Client has its own transport, whose idle connections it closes at
-	// the end.
-	HTTPClient *http.Client
-	// Query holds extra query parameters for every request.
+	// Query holds extra query parameters for every request, as
+	// socket.io-client's query option (io({query: {offset: 42}})).
 	Query url.Values
-	// ByteLengths makes polling POST bodies count packet lengths in bytes,
-	// as go-socket.io v1.7.0 reads them, instead of UTF-16 units as
-	// socket.io-client 2.x writes them. Only for servers without the
-	// steps' length fix.
-	ByteLengths bool
-	// UpgradeAttempts is how many times Dial tries again from the start
-	// when the server drops the session during the upgrade, as
-	// socket.io-client reconnects (see ErrUpgradeDropped); default 3.
-	UpgradeAttempts int
 }
 
 // Event is one Socket.IO event received from the server.
@@ -173,21 +160,9 @@ type openPacket struct {
 
 // Dial connects to the Socket.IO server at baseURL (for example
 // "http://127.0.0.1:3000"), completes the Engine.IO handshake and waits for
-// the Socket.IO connect packet of namespace "/". ctx bounds the dial only.
+// the Socket.IO connect packet of namespace "/"; in "upgrade" mode it then
+// upgrades to websocket. ctx bounds the dial only.
 func Dial(ctx context.Context, baseURL string, opts DialOptions) (*Client, error) {
-	attempts := opts.UpgradeAttempts
-	if attempts <= 0 {
-		attempts = 3
-	}
-	for i := 1; ; i++ {
-		c, err := dial(ctx, baseURL, opts)
-		if err == nil || !errors.Is(err, ErrUpgradeDropped) || i >= attempts || ctx.Err() != nil {
-			return c, err
-		}
-	}
-}
-
-func dial(ctx context.Context, baseURL string, opts DialOptions) (*Client, error) {
 	if opts.Transport == "" {
 		opts.Transport = TransportWebsocket
 	}
@@ -225,16 +200,15 @@ func dial(ctx context.Context, baseURL string, opts DialOptions) (*Client, error
 		c.events = make(chan Event, eventBuffer)
 	}
 	if opts.Transport != TransportWebsocket {
-		c.http = opts.HTTPClient
-		if c.http == nil {
-			c.ownHTTP = &http.Transport{
-				Proxy:               nil,
-				DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-				MaxIdleConnsPerHost: 4,
-				IdleConnTimeout:     90 * time.Second,
-			}
-			c.http = &http.Client{Transport: c.ownHTTP}
+		// Each client has its own HTTP transport, like a browser tab its
+		// connections, and closes its idle connections at the end.
+		c.ownHTTP = &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     90 * time.Second,
 		}
+		c.http = &http.Client{Transport: c.ownHTTP}
 	}
 
 	// Abort the handshake when ctx ends before it is done. stop runs
@@ -253,16 +227,23 @@ func dial(ctx context.Context, baseURL string, opts DialOptions) (*Client, error
 	}
 	c.startJanitor()
 
+	// The connect packet and the end can arrive in one polling answer
+	// (a server that accepts, then closes at once); the connect counts.
+	var msg string
 	select {
-	case msg := <-c.connectC:
-		if msg != "" {
-			c.shutdown(fmt.Errorf("socket.io dial: server refused namespace /: %s", msg))
-			<-c.finished
-			return nil, c.err
-		}
+	case msg = <-c.connectC:
 	case <-c.done:
+		select {
+		case msg = <-c.connectC:
+		default:
+			<-c.finished
+			return nil, fmt.Errorf("socket.io dial: connection ended before connect: %w", c.err)
+		}
+	}
+	if msg != "" {
+		c.shutdown(fmt.Errorf("socket.io dial: server refused namespace /: %s", msg))
 		<-c.finished
-		return nil, fmt.Errorf("socket.io dial: connection ended before connect: %w", c.err)
+		return nil, c.err
 	}
 
 	if opts.Transport == TransportUpgrade && slices.Contains(c.upgrades, TransportWebsocket) {
@@ -418,79 +399,46 @@ func (c *Client) dialWS(ctx context.Context, sid string) (*websocket.Conn, error
 
 // doPoll performs one polling GET and returns the body.
 func (c *Client) doPoll(ctx context.Context) ([]byte, error) {
-	return c.retrySID(ctx, func() (int, []byte, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(TransportPolling, c.sid != ""), nil)
-		if err != nil {
-			return 0, nil, err
-		}
-		req.Header = c.header()
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return 0, nil, fmt.Errorf("socket.io polling GET: %w", err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxPayload))
-		if err != nil {
-			return 0, nil, fmt.Errorf("socket.io polling GET: %w", err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return resp.StatusCode, body, fmt.Errorf("socket.io polling GET: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-		}
-		return resp.StatusCode, body, nil
-	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(TransportPolling, c.sid != ""), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header = c.header()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("socket.io polling GET: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPayload))
+	if err != nil {
+		return nil, fmt.Errorf("socket.io polling GET: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("socket.io polling GET: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	return body, nil
 }
 
 // doPost sends packets as one payload.
 func (c *Client) doPost(ctx context.Context, packets []string) error {
-	payload := encodePayload(packets, c.opts.ByteLengths)
-	_, err := c.retrySID(ctx, func() (int, []byte, error) {
-		ctx, cancel := context.WithTimeout(ctx, writeWait)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(TransportPolling, true), bytes.NewReader(payload))
-		if err != nil {
-			return 0, nil, err
-		}
-		req.Header = c.header()
-		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return 0, nil, fmt.Errorf("socket.io polling POST: %w", err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		if resp.StatusCode != http.StatusOK {
-			return resp.StatusCode, body, fmt.Errorf("socket.io polling POST: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-		}
-		return resp.StatusCode, body, nil
-	})
-	return err
-}
-
-// retrySID runs do again while go-socket.io answers "invalid sid value"
-// just after the handshake: v1.7.0 registers a new session only after the
-// open packet has been sent, so the client's next request can arrive first.
-func (c *Client) retrySID(ctx context.Context, do func() (int, []byte, error)) ([]byte, error) {
-	wait := time.Millisecond
-	for {
-		status, body, err := do()
-		if err == nil || status != http.StatusBadRequest || !bytes.HasPrefix(body, []byte("invalid sid value")) || c.sid == "" || wait > time.Second {
-			return body, err
-		}
-		c.mu.Lock()
-		connected := c.connected
-		c.mu.Unlock()
-		if connected {
-			return body, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return body, err
-		case <-t.C:
-		}
-		wait *= 2
+	ctx, cancel := context.WithTimeout(ctx, writeWait)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(TransportPolling, true), bytes.NewReader(encodePayload(packets)))
+	if err != nil {
+		return err
 	}
+	req.Header = c.header()
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("socket.io polling POST: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("socket.io polling POST: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	return nil
 }
 
 // poller issues GET polls until the end, StopReading, or the upgrade.
@@ -641,16 +589,11 @@ func (c *Client) upgrade(ctx context.Context) error {
 		ws.Close()
 		return fmt.Errorf("socket.io upgrade: %w", err)
 	}
-	// Stop posting before the probe: go-socket.io pauses polling as soon
-	// as it answers the probe and then refuses POSTs with 400. Packets sent
-	// meanwhile wait in outq and go out over the websocket.
-	c.mu.Lock()
-	c.pausing = true
-	c.mu.Unlock()
-	c.postMu.Lock()
-	//lint:ignore SA2001 waits for the POST in flight to end
-	c.postMu.Unlock()
-
+	// As engine.io-client does, polling goes on during the probe; only
+	// once the probe is answered does the client pause it: no new POST,
+	// the POST in flight and the pending GET end (the server answers a
+	// paused GET at once). Packets sent meanwhile wait in outq and go out
+	// over the websocket after "5".
 	ws.SetWriteDeadline(time.Now().Add(writeWait))
 	if err := ws.WriteMessage(websocket.TextMessage, []byte("2probe")); err != nil {
 		return fail(err)
@@ -670,6 +613,12 @@ func (c *Client) upgrade(ctx context.Context) error {
 	}
 	ws.SetReadDeadline(time.Time{})
 
+	c.mu.Lock()
+	c.pausing = true
+	c.mu.Unlock()
+	c.postMu.Lock()
+	//lint:ignore SA2001 waits for the POST in flight to end
+	c.postMu.Unlock()
 	// The server has paused polling and answers the pending GET with a
 	// noop; wait for the poller to end.
 	select {
@@ -705,15 +654,14 @@ func (c *Client) upgrade(ctx context.Context) error {
 	c.ws = ws
 	c.transport = TransportWebsocket
 	c.mu.Unlock()
-	// A ping proves that the server now reads the websocket: go-socket.io
-	// v1.7.0 sometimes drops the session right after "5" (its reader can
-	// still be on the closed polling transport), and socket.io-client
-	// then reconnects.
+	// A ping proves that the server now reads the websocket: the stock
+	// go-socket.io v1.7.0 polling transport could make the server drop
+	// the session right after "5".
 	for _, p := range append(queued, "2") {
 		ws.SetWriteDeadline(time.Now().Add(writeWait))
 		if err := ws.WriteMessage(websocket.TextMessage, []byte(p)); err != nil {
 			c.wsMu.Unlock()
-			return fmt.Errorf("%w: %w", ErrUpgradeDropped, err)
+			return fmt.Errorf("socket.io upgrade: server dropped the session after the upgrade: %w", err)
 		}
 	}
 	c.wsMu.Unlock()
@@ -721,7 +669,7 @@ func (c *Client) upgrade(ctx context.Context) error {
 	for {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrUpgradeDropped, err)
+			return fmt.Errorf("socket.io upgrade: server dropped the session after the upgrade: %w", err)
 		}
 		c.handlePacket(string(msg))
 		if strings.HasPrefix(string(msg), "3") {
@@ -802,9 +750,15 @@ func (c *Client) handlePacket(p string) {
 	// 0 open (already handled), 5 upgrade, 6 noop and b (binary) are ignored.
 }
 
-// handleMessage handles one Socket.IO packet.
+// handleMessage handles one Socket.IO packet. A packet the client cannot
+// decode ends the connection with an error that quotes it: a test must not
+// pass because a malformed packet went unseen.
 func (c *Client) handleMessage(m string) {
+	bad := func(why string) {
+		c.shutdown(fmt.Errorf("socket.io client: %s: %q", why, truncate(m)))
+	}
 	if m == "" {
+		bad("empty Socket.IO packet")
 		return
 	}
 	typ := m[0]
@@ -831,10 +785,12 @@ func (c *Client) handleMessage(m string) {
 		_, data := splitID(rest)
 		var args []json.RawMessage
 		if err := json.Unmarshal([]byte(data), &args); err != nil || len(args) == 0 {
+			bad("undecodable event")
 			return
 		}
 		var name string
 		if err := json.Unmarshal(args[0], &name); err != nil {
+			bad("event without a name")
 			return
 		}
 		ev := Event{Name: name, Args: args[1:], Received: time.Now()}
@@ -848,12 +804,10 @@ func (c *Client) handleMessage(m string) {
 		}
 	case '3':
 		id, data := splitID(rest)
-		if id < 0 {
-			return
-		}
 		var args []json.RawMessage
-		if err := json.Unmarshal([]byte(data), &args); err != nil {
-			args = nil
+		if err := json.Unmarshal([]byte(data), &args); err != nil || id < 0 {
+			bad("undecodable acknowledgement")
+			return
 		}
 		c.mu.Lock()
 		ch := c.acks[uint64(id)]
@@ -870,6 +824,8 @@ func (c *Client) handleMessage(m string) {
 		if first {
 			c.connectC <- "error " + strings.TrimSpace(rest)
 		}
+	default:
+		bad("unsupported Socket.IO packet type")
 	}
 }
 
@@ -925,9 +881,6 @@ func (c *Client) PingInterval() time.Duration { return c.pingInterval }
 
 // PingTimeout returns the server's ping timeout from the handshake.
 func (c *Client) PingTimeout() time.Duration { return c.pingTimeout }
-
-// Upgrades returns the upgrades the server offered in the handshake.
-func (c *Client) Upgrades() []string { return slices.Clone(c.upgrades) }
 
 // Transport returns the current transport: "polling" or "websocket".
 func (c *Client) Transport() string {
@@ -1080,17 +1033,20 @@ func (c *Client) Close() error {
 			c.mu.Unlock()
 			c.postMu.Lock()
 			// A fresh context: the GET that the server ends as it closes
-			// the session must not cancel this POST. go-socket.io may answer
-			// it with 400 "EOF" when the close packet ends the session
-			// while it reads, which is a goodbye heard.
+			// the session must not cancel this POST.
 			ctx, cancel := context.WithTimeout(context.Background(), writeWait)
 			err = c.doPost(ctx, append(queued, "41", "1"))
 			cancel()
 			c.postMu.Unlock()
-			if err != nil && strings.Contains(err.Error(), "HTTP 400: EOF") {
-				err = nil
-			}
 		}
+	}
+	// The server closes the connection as soon as it reads "1"; the reader
+	// may then end the client before the last write of the goodbye (the
+	// close frame, or the POST's answer). That is a goodbye heard.
+	select {
+	case <-c.done:
+		err = nil
+	default:
 	}
 	c.shutdown(ErrClosed)
 	<-c.finished
@@ -1126,9 +1082,9 @@ func (c *Client) Freeze() {
 	c.StopReading()
 }
 
-// decodePayload splits an Engine.IO 3 text payload "<len>:<packet>...".
-// go-socket.io counts bytes, Node's engine.io counts UTF-16 units; the two
-// agree for ASCII, and the decoder accepts either.
+// decodePayload splits an Engine.IO 3 text payload "<len>:<packet>...";
+// lengths count UTF-16 units, as socket.io-client 2.x and Node's engine.io
+// write them.
 func decodePayload(b []byte) ([]string, error) {
 	s := string(b)
 	var out []string
@@ -1138,16 +1094,11 @@ func decodePayload(b []byte) ([]string, error) {
 			return out, fmt.Errorf("bad payload near %q", truncate(s))
 		}
 		n, err := strconv.Atoi(s[:colon])
-		if err != nil || n < 0 {
+		if err != nil || n <= 0 {
 			return out, fmt.Errorf("bad payload length near %q", truncate(s))
 		}
 		s = s[colon+1:]
-		end := -1
-		if n <= len(s) && startsPayload(s[n:]) {
-			end = n // length in bytes
-		} else if e := utf16End(s, n); e >= 0 && startsPayload(s[e:]) {
-			end = e // length in UTF-16 units
-		}
+		end := utf16End(s, n)
 		if end < 0 {
 			return out, fmt.Errorf("payload length %d does not fit near %q", n, truncate(s))
 		}
@@ -1157,18 +1108,6 @@ func decodePayload(b []byte) ([]string, error) {
 	return out, nil
 }
 
-// startsPayload reports whether s is empty or starts with "<digits>:".
-func startsPayload(s string) bool {
-	if s == "" {
-		return true
-	}
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i > 0 && i < len(s) && s[i] == ':'
-}
-
 // utf16End returns the byte offset after n UTF-16 units of s, or -1.
 func utf16End(s string, n int) int {
 	units := 0
@@ -1176,13 +1115,9 @@ func utf16End(s string, n int) int {
 		if units == n {
 			return i
 		}
+		units += max(utf16.RuneLen(r), 1)
 		if units > n {
 			return -1
-		}
-		if r == utf8.RuneError {
-			units++
-		} else {
-			units += utf16.RuneLen(r)
 		}
 	}
 	if units == n {
@@ -1193,17 +1128,12 @@ func utf16End(s string, n int) int {
 
 // encodePayload joins packets as "<len>:<packet>" with lengths in UTF-16
 // units, as socket.io-client 2.x (JavaScript string lengths) writes them.
-// go-socket.io v1.7.0 reads them as bytes, so non-ASCII text needs the
-// length fix in the steps' servers; the client does what browsers do.
-func encodePayload(packets []string, byteLengths bool) []byte {
+func encodePayload(packets []string) []byte {
 	var b bytes.Buffer
 	for _, p := range packets {
-		n := len(p)
-		if !byteLengths {
-			n = 0
-			for _, r := range p {
-				n += utf16.RuneLen(r)
-			}
+		n := 0
+		for _, r := range p {
+			n += utf16.RuneLen(r)
 		}
 		b.WriteString(strconv.Itoa(n))
 		b.WriteByte(':')

@@ -1,4 +1,4 @@
-package chattest
+package sioclient
 
 import (
 	"context"
@@ -12,16 +12,15 @@ import (
 	"time"
 
 	socketio "github.com/googollee/go-socket.io"
-	"github.com/googollee/go-socket.io/engineio"
-	"github.com/googollee/go-socket.io/engineio/transport"
-	"github.com/googollee/go-socket.io/engineio/transport/polling"
-	"github.com/googollee/go-socket.io/engineio/transport/websocket"
 	"go.uber.org/goleak"
+
+	"sohbet/internal/gosocketio"
 )
 
-// testServer is a go-socket.io v1.7.0 chat server: every connection joins
-// room "chat", "chat message" is broadcast to the room, "echo" is acked
-// with its argument, and "bye" makes the server close the connection.
+// testServer is a go-socket.io v1.7.0 chat server, built the way the
+// steps build theirs (internal/gosocketio): every connection joins room
+// "chat", "chat message" is broadcast to the room, "echo" is acked with its
+// argument, and "bye" makes the server close the connection.
 type testServer struct {
 	URL         string
 	connects    chan string
@@ -30,14 +29,8 @@ type testServer struct {
 
 func startTestServer(t *testing.T, pingInterval, pingTimeout time.Duration) *testServer {
 	t.Helper()
-	srv := socketio.NewServer(&engineio.Options{
-		PingInterval: pingInterval,
-		PingTimeout:  pingTimeout,
-		Transports: []transport.Transport{
-			&polling.Transport{Client: &http.Client{Timeout: time.Minute}},
-			&websocket.Transport{},
-		},
-	})
+	opts := gosocketio.Options{PingInterval: pingInterval, PingTimeout: pingTimeout}
+	srv := gosocketio.NewServer(opts)
 	ts := &testServer{
 		connects:    make(chan string, 64),
 		disconnects: make(chan string, 64),
@@ -62,7 +55,7 @@ func startTestServer(t *testing.T, pingInterval, pingTimeout time.Duration) *tes
 		ts.disconnects <- s.ID()
 	})
 	go srv.Serve()
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewServer(gosocketio.Handler(srv, opts))
 	ts.URL = hs.URL
 	t.Cleanup(func() {
 		hs.CloseClientConnections()
@@ -92,8 +85,7 @@ func dialT(t *testing.T, ts *testServer, mode string) *Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// The bare go-socket.io test server has no length fix.
-	c, err := Dial(ctx, ts.URL, DialOptions{Transport: mode, ByteLengths: true})
+	c, err := Dial(ctx, ts.URL, DialOptions{Transport: mode})
 	if err != nil {
 		t.Fatalf("Dial(%s): %v", mode, err)
 	}
@@ -102,21 +94,20 @@ func dialT(t *testing.T, ts *testServer, mode string) *Client {
 	return c
 }
 
-// modes are the transports tested here against the bare library. The
-// upgrade mode is not: bare go-socket.io v1.7.0 sometimes drops a session
-// as the upgrade completes (the steps' polling.go works around it), so the
-// upgrade is tested by every step's tests against the steps' servers.
+// modes are the three ways the client connects, and the transport each
+// ends on.
 var modes = []struct {
 	mode, final string
 }{
 	{TransportPolling, TransportPolling},
 	{TransportWebsocket, TransportWebsocket},
+	{TransportUpgrade, TransportWebsocket},
 }
 
 func TestClientTalksToGoSocketIO(t *testing.T) {
 	for _, m := range modes {
 		t.Run("over "+m.mode, func(t *testing.T) {
-			t.Cleanup(func() { goleak.VerifyNone(t, libraryNagger) })
+			t.Cleanup(func() { goleak.VerifyNone(t) })
 			ts := startTestServer(t, 250*time.Millisecond, 2*time.Second)
 			a := dialT(t, ts, m.mode)
 			b := dialT(t, ts, m.mode)
@@ -230,24 +221,27 @@ func TestClientTalksToGoSocketIO(t *testing.T) {
 	}
 }
 
-func TestKillIsNoticedOnlyByPingTimeout(t *testing.T) {
+// TestVanishingIsNoticed: a Kill closes TCP, which the server sees at
+// once over websocket; over polling it sees it at once when a GET was
+// pending, else at its ping timeout. A Freeze keeps TCP open and silent, so
+// the server can notice only by its ping timeout.
+func TestVanishingIsNoticed(t *testing.T) {
 	const interval, timeout = 250 * time.Millisecond, 2 * time.Second
+	const atOnce, atTimeout, byTimeout = "at once", "at the ping timeout", "by the ping timeout"
 	cases := []struct {
 		name   string
 		mode   string
 		vanish func(*Client)
-		// silent is true when the server can only notice by its ping
-		// timeout; a websocket Kill closes TCP, which the server sees.
-		silent bool
+		when   string
 	}{
-		{"polling Kill", TransportPolling, (*Client).Kill, true},
-		{"websocket Kill", TransportWebsocket, (*Client).Kill, false},
-		{"websocket Freeze", TransportWebsocket, (*Client).Freeze, true},
-		{"polling Freeze", TransportPolling, (*Client).Freeze, true},
+		{"websocket Kill", TransportWebsocket, (*Client).Kill, atOnce},
+		{"polling Kill", TransportPolling, (*Client).Kill, byTimeout},
+		{"websocket Freeze", TransportWebsocket, (*Client).Freeze, atTimeout},
+		{"polling Freeze", TransportPolling, (*Client).Freeze, atTimeout},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Cleanup(func() { goleak.VerifyNone(t, libraryNagger) })
+			t.Cleanup(func() { goleak.VerifyNone(t) })
 			ts := startTestServer(t, interval, timeout)
 			c := dialT(t, ts, tc.mode)
 			defer c.Close()
@@ -255,12 +249,10 @@ func TestKillIsNoticedOnlyByPingTimeout(t *testing.T) {
 			tc.vanish(c)
 			waitID(t, ts.disconnects, c.SID(), timeout+5*time.Second)
 			took := time.Since(start)
-			t.Logf("server saw the disconnect after %v", took)
-			if tc.silent && took < timeout-interval-100*time.Millisecond {
-				t.Errorf("server saw the disconnect after %v, before its ping timeout %v", took, timeout)
-			}
-			if !tc.silent && took >= timeout-interval {
-				t.Errorf("server needed %v to see a closed TCP connection", took)
+			t.Logf("server saw the disconnect after %v, want %s", took, tc.when)
+			early, late := took < timeout-interval-100*time.Millisecond, took > timeout+time.Second
+			if tc.when == atOnce && !early || tc.when == atTimeout && (early || late) || tc.when == byTimeout && late {
+				t.Errorf("server saw the disconnect after %v, want %s (%v)", took, tc.when, timeout)
 			}
 		})
 	}
@@ -269,7 +261,7 @@ func TestKillIsNoticedOnlyByPingTimeout(t *testing.T) {
 func TestPingsKeepAnIdleConnectionUp(t *testing.T) {
 	for _, m := range modes {
 		t.Run("over "+m.mode, func(t *testing.T) {
-			t.Cleanup(func() { goleak.VerifyNone(t, libraryNagger) })
+			t.Cleanup(func() { goleak.VerifyNone(t) })
 			ts := startTestServer(t, 100*time.Millisecond, 400*time.Millisecond)
 			a := dialT(t, ts, m.mode)
 			defer a.Close()
@@ -293,10 +285,7 @@ func TestPingsKeepAnIdleConnectionUp(t *testing.T) {
 				case <-slow.Done():
 					t.Fatalf("non-reading connection ended: %v", slow.Err())
 				case id := <-ts.disconnects:
-					// Other IDs are upgrade attempts that Dial retried.
-					if id == a.SID() || id == slow.SID() {
-						t.Fatalf("server dropped %s", id)
-					}
+					t.Fatalf("server dropped %s", id)
 				case <-idle:
 					break wait
 				}
@@ -314,7 +303,7 @@ func TestPingsKeepAnIdleConnectionUp(t *testing.T) {
 }
 
 func TestDialReportsRefusals(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, libraryNagger) })
+	t.Cleanup(func() { goleak.VerifyNone(t) })
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 	}))
@@ -342,8 +331,8 @@ func TestDecodePayload(t *testing.T) {
 	}{
 		{"one packet", "2:40", []string{"40"}},
 		{"several packets", `1:67:42["a"]2:40`, []string{"6", `42["a"]`, "40"}},
-		{"lengths in bytes (go-socket.io)", "8:42\"ğü\"1:6", []string{`42"ğü"`, "6"}},
-		{"lengths in UTF-16 units (Node)", "6:42\"ğü\"1:6", []string{`42"ğü"`, "6"}},
+		{"lengths in UTF-16 units", "6:42\"ğü\"1:6", []string{`42"ğü"`, "6"}},
+		{"an emoji is two units", "6:42\"🙂\"", []string{`42"🙂"`}},
 		{"a packet that holds digits and a colon", `9:42["1:2"]`, []string{`42["1:2"]`}},
 		{"empty", "", nil},
 	}
@@ -358,21 +347,12 @@ func TestDecodePayload(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"x:40", "9:40", "2"} {
+	for _, bad := range []string{"x:40", "9:40", "2", "8:42\"ğü\"1:6", "0:"} {
 		if _, err := decodePayload([]byte(bad)); err == nil {
 			t.Errorf("decodePayload(%q) succeeded", bad)
 		}
 	}
-	if got := string(encodePayload([]string{"2", `42["ğ"]`}, true)); got != `1:28:42["ğ"]` {
-		t.Errorf("encodePayload in bytes = %q", got)
-	}
-	if got := string(encodePayload([]string{"2", `42["ğ🙂"]`}, false)); got != `1:29:42["ğ🙂"]` {
+	if got := string(encodePayload([]string{"2", `42["ğ🙂"]`})); got != `1:29:42["ğ🙂"]` {
 		t.Errorf("encodePayload in UTF-16 units = %q", got)
 	}
 }
-
-// libraryNagger ignores go-socket.io's own reader watchdog: a goroutine it
-// starts per websocket frame reader, which ends by itself after 30 s when
-// an upgrade leaves a reader unclosed. It is the bare library's, not the
-// client's; the steps' servers close it (see their leak test).
-var libraryNagger = goleak.IgnoreTopFunction("github.com/googollee/go-socket.io/engineio/transport/websocket.newRcWrapper.func1")
