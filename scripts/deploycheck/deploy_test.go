@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,13 +21,14 @@ import (
 	"time"
 
 	"sohbet/internal/chattest"
+	"sohbet/internal/repo"
 	"sohbet/internal/sioclient"
 )
 
 // repoRoot returns the repository root (the folder with go.mod).
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := findRoot(".")
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,19 +79,18 @@ func lookPathIn(name, pathList string) (string, bool) {
 	return "", false
 }
 
-// appEnv returns app.json's default values as KEY=value, the config vars
-// a Deploy-button install starts with.
-func appEnv(t *testing.T, root string) []string {
-	t.Helper()
-	m, err := parseAppJSON(readFile(t, root, "app.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// appEnv returns app.json's config vars as KEY=value, the environment a
+// Deploy-button install starts with. A variable without a value is set
+// empty, which the program reads as unset, so that it stays at the
+// program's default whatever the test's own environment holds.
+func appEnv(m *appManifest) []string {
 	var env []string
 	for _, name := range sortedKeys(m.Env) {
-		if v := m.Env[name].Value; v != nil {
-			env = append(env, name+"="+*v)
+		v := ""
+		if m.Env[name].Value != nil {
+			v = *m.Env[name].Value
 		}
+		env = append(env, name+"="+v)
 	}
 	return env
 }
@@ -116,22 +118,70 @@ func healthNumbers(baseURL string) (map[string]float64, error) {
 	return out, nil
 }
 
-// normalizeStartup keeps a log up to its ready line, without what changes
-// from run to run (timestamps, the port).
-func normalizeStartup(logs string) string {
+// settingRe matches an upper-case key=value pair of a log/slog text line:
+// the program logs its settings keyed by their environment variable.
+var settingRe = regexp.MustCompile(`(?:^| )([A-Z][A-Z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)`)
+
+// startupSettings returns the settings the program logged up to its ready
+// line, by variable name.
+func startupSettings(logs string) map[string]string {
 	if i := strings.Index(logs, chattest.ReadyLine); i >= 0 {
 		if j := strings.IndexByte(logs[i:], '\n'); j >= 0 {
 			logs = logs[:i+j]
 		}
 	}
-	logs = timestamp.ReplaceAllString(logs, "")
-	return port.ReplaceAllString(logs, "localhost:PORT")
+	out := make(map[string]string)
+	for _, line := range strings.Split(logs, "\n") {
+		for _, m := range settingRe.FindAllStringSubmatch(line, -1) {
+			if v, err := strconv.Unquote(m[2]); err == nil {
+				m[2] = v
+			}
+			out[m[1]] = m[2]
+		}
+	}
+	return out
 }
 
-var (
-	timestamp = regexp.MustCompile(`(?m)^(time=\S+ |\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)? )`)
-	port      = regexp.MustCompile(`localhost:\d+`)
-)
+// sameSetting reports whether the program logged value: as the same text,
+// the same number ("5" and "5.0"), or the same size in bytes (GOMEMLIMIT
+// "400MiB" is logged as 419430400).
+func sameSetting(value, logged string) bool {
+	if value == logged {
+		return true
+	}
+	got, err := strconv.ParseFloat(logged, 64)
+	if err != nil {
+		return false
+	}
+	for unit, scale := range map[string]float64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40} {
+		n, ok := strings.CutSuffix(value, unit)
+		if f, err := strconv.ParseFloat(n, 64); ok && err == nil && f*scale == got {
+			return true
+		}
+	}
+	return false
+}
+
+// herokuRouter plays Heroku's router in front of the local process: it
+// forwards plain HTTP and WebSocket upgrades with the app's host name as
+// Host and the X-Forwarded-* headers of a request that came in over TLS.
+// It returns the router's address.
+func herokuRouter(t *testing.T, app *url.URL, host string) *url.URL {
+	t.Helper()
+	srv := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(app)
+		r.Out.Host = host
+		r.Out.Header.Set("X-Forwarded-For", "203.0.113.7")
+		r.Out.Header.Set("X-Forwarded-Proto", "https")
+		r.Out.Header.Set("X-Forwarded-Port", "443")
+	}})
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
 
 // TestOfflineDeploy builds the app as Heroku's Go buildpack would, starts
 // the Procfile's web command as a dyno would (the bin folder on PATH,
@@ -160,7 +210,18 @@ func TestOfflineDeploy(t *testing.T) {
 		t.Fatalf("Procfile web command %q is not a program that the build installed (bin has %v)", web[0], names)
 	}
 
-	p := chattest.Start(t, exe, append(appEnv(t, root), "PATH="+pathList)...)
+	m, err := parseAppJSON(readFile(t, root, "app.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := false
+	t.Cleanup(func() {
+		if !started {
+			t.Errorf("the web command did not start with app.json's config vars %q: a Deploy-button app would crash the same way (an \"ayarlar geçersiz\" line in the server log names the value the program refuses)", appEnv(m))
+		}
+	})
+	p := chattest.Start(t, exe, append(appEnv(m), "PATH="+pathList)...)
+	started = true
 	if p.Port == 3000 {
 		t.Fatal("the free port happened to be 3000; the check could not tell whether PORT is read")
 	}
@@ -288,60 +349,41 @@ func TestOfflineDeploy(t *testing.T) {
 		check(t, target{base: base, origin: p.URL})
 	})
 
-	t.Run("the live check passes with the headers Heroku's router adds", func(t *testing.T) {
+	t.Run("the live check passes behind a stand-in for Heroku's router", func(t *testing.T) {
 		// The router ends TLS and forwards plain HTTP with the app's host
 		// name; the page's own origin is then https://<app host>.
 		const host = "sohbet-ornek-0123456789ab.herokuapp.com"
-		check(t, target{
-			base:   base,
-			host:   host,
-			origin: "https://" + host,
-			header: http.Header{
-				"X-Forwarded-Proto": {"https"},
-				"X-Forwarded-Port":  {"443"},
-				"X-Forwarded-For":   {"203.0.113.7"},
-			},
-		})
+		check(t, target{base: herokuRouter(t, base, host), origin: "https://" + host})
 	})
 
-	t.Run("app.json's defaults are the step's own defaults", func(t *testing.T) {
-		m, err := parseAppJSON(readFile(t, root, "app.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Run the program once per environment and keep what it logs up
-		// to its ready line, which states the settings in force.
-		startup := func(env ...string) string {
-			t.Helper()
-			q := chattest.Start(t, exe, append([]string{"PATH=" + pathList}, env...)...)
-			logs := q.Logs()
-			if code, _, err := q.Stop(syscall.SIGTERM, 10*time.Second); err != nil || code != 0 {
-				t.Fatalf("stop: exit code %d, %v", code, err)
-			}
-			return normalizeStartup(logs)
-		}
+	t.Run("the program runs with app.json's values, which are its own defaults", func(t *testing.T) {
+		// Start once more with none of app.json's variables set.
 		var unset []string
 		for _, name := range sortedKeys(m.Env) {
 			unset = append(unset, name+"=") // empty means "use the default"
 		}
-		base := startup(unset...)
-		if got := startup(appEnv(t, root)...); got != base {
-			t.Fatalf("with app.json's values the program starts differently than with none:\n%s\nwith no variables:\n%s", got, base)
+		q := chattest.Start(t, exe, append(unset, "PATH="+pathList)...)
+		defaults := startupSettings(q.Logs())
+		if code, _, err := q.Stop(syscall.SIGTERM, 10*time.Second); err != nil || code != 0 {
+			t.Fatalf("stop: exit code %d, %v", code, err)
 		}
-		// Each value must show in that log, or the comparison proves nothing.
+		logs := map[string]map[string]string{
+			"with app.json's config vars": startupSettings(p.Logs()),
+			"with none of them set":       defaults,
+		}
 		for _, name := range sortedKeys(m.Env) {
 			v := m.Env[name].Value
 			if v == nil {
 				continue
 			}
-			f, err := strconv.ParseFloat(*v, 64)
-			if err != nil {
-				t.Errorf("%s: cannot vary the non-numeric default %q", name, *v)
-				continue
-			}
-			other := strconv.FormatFloat(f+1, 'f', -1, 64)
-			if startup(append(unset, name+"="+other)...) == base {
-				t.Errorf("%s=%s starts the program like the default %s: its startup log does not show %s, so the default cannot be compared", name, other, *v, name)
+			for _, when := range sortedKeys(logs) {
+				got, ok := logs[when][name]
+				switch {
+				case !ok:
+					t.Errorf("%s: the startup log does not show %s, so app.json's default %q cannot be checked: log it with the ready line", when, name, *v)
+				case !sameSetting(*v, got):
+					t.Errorf("%s: the program runs with %s=%s, app.json's default is %q", when, name, got, *v)
+				}
 			}
 		}
 	})
@@ -374,7 +416,7 @@ func TestOfflineDeploy(t *testing.T) {
 // deployed step names the same one: the highest-numbered step folder.
 func TestDeployTargetIsTheSameEverywhere(t *testing.T) {
 	root := repoRoot(t)
-	final, err := finalStep(root)
+	final, err := repo.FinalStep(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,35 +466,19 @@ func TestDeployTargetIsTheSameEverywhere(t *testing.T) {
 		}
 	})
 
-	t.Run("app.json lists exactly the variables the final step reads", func(t *testing.T) {
-		read, err := envVarsRead(filepath.Join(root, "steps", final))
-		if err != nil {
-			t.Fatal(err)
+	t.Run("app.json lists the final step's variables, less PORT", func(t *testing.T) {
+		table := envTable(readFile(t, root, filepath.Join("steps", final, "README.md")))
+		t.Logf("steps/%s/README.md lists %v", final, table)
+		if !slices.Contains(table, "PORT") {
+			t.Errorf("steps/%s/README.md's env table has no PORT; Heroku gives the port only through it", final)
 		}
-		t.Logf("steps/%s reads %v", final, read)
-		if !slices.Contains(read, "PORT") {
-			t.Errorf("steps/%s does not read PORT; Heroku gives the port only through it", final)
-		}
-		want := slices.DeleteFunc(slices.Clone(read), func(s string) bool { return s == "PORT" })
+		want := slices.DeleteFunc(slices.Sorted(slices.Values(table)), func(s string) bool { return s == "PORT" })
 		m, err := parseAppJSON(readFile(t, root, "app.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := sortedKeys(m.Env); !slices.Equal(got, want) {
-			t.Errorf("app.json env %v, want %v (what steps/%s reads, less PORT)", got, want, final)
-		}
-	})
-
-	t.Run("the final step's README documents every variable", func(t *testing.T) {
-		readme := string(readFile(t, root, filepath.Join("steps", final, "README.md")))
-		m, err := parseAppJSON(readFile(t, root, "app.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, name := range sortedKeys(m.Env) {
-			if !strings.Contains(readme, name) {
-				t.Errorf("steps/%s/README.md does not mention %s", final, name)
-			}
+			t.Errorf("app.json env %v, want %v (the env table of steps/%s/README.md, less PORT)", got, want, final)
 		}
 	})
 
@@ -485,7 +511,7 @@ func TestAppJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range validateApp(m, checkEnvValue) {
+	for _, err := range validateApp(m) {
 		t.Error(err)
 	}
 }
@@ -536,7 +562,6 @@ func TestValidateAppRejectsBrokenManifests(t *testing.T) {
 			d["formation"] = map[string]any{"web": map[string]any{"quantity": 2, "size": "basic"}}
 		})},
 		{"a required variable", edit(func(d map[string]any) { firstValued(d)["required"] = true })},
-		{"a default that does not parse", edit(func(d map[string]any) { firstValued(d)["value"] = "çok" })},
 		{"a number where a string belongs", edit(func(d map[string]any) { firstValued(d)["value"] = 5 })},
 		{"an unknown env key", edit(func(d map[string]any) { firstValued(d)["default"] = "1" })},
 		{"an old stack", edit(func(d map[string]any) { d["stack"] = "heroku-20" })},
@@ -552,146 +577,12 @@ func TestValidateAppRejectsBrokenManifests(t *testing.T) {
 				t.Logf("refused at decoding: %v", err)
 				return
 			}
-			errs := validateApp(m, checkEnvValue)
+			errs := validateApp(m)
 			if len(errs) == 0 {
 				t.Errorf("accepted: %s", tc.data)
 			}
 			t.Logf("refused: %v", errs)
 		})
-	}
-}
-
-// TestCheckEnvValue covers the default-value rules.
-func TestCheckEnvValue(t *testing.T) {
-	cases := []struct {
-		name, value string
-		ok          bool
-	}{
-		{"ALLOWED_ORIGINS", "", true},
-		{"ALLOWED_ORIGINS", "https://ornek.com, http://localhost:3000", true},
-		{"ALLOWED_ORIGINS", "ornek.com", false},
-		{"ALLOWED_ORIGINS", "https://ornek.com/sohbet", false},
-		{"ALLOWED_ORIGINS", "*", false},
-		{"MAX_CONNECTIONS", "1000", true},
-		{"MAX_CONNECTIONS", "0", false},
-		{"MAX_CONNECTIONS", "1e3", false},
-		{"MESSAGE_RATE", "2.5", true},
-		{"MESSAGE_RATE", "-1", false},
-		{"MESSAGE_RATE", "NaN", false},
-		{"SEND_QUEUE", "256", true},
-		{"SEND_QUEUE", "", false},
-		{"GOGC", "400", true},
-		{"GOGC", "off", true},
-		{"GOGC", "0", false},
-		{"GOMEMLIMIT", "400MiB", true},
-		{"GOMEMLIMIT", "419430400", true},
-		{"GOMEMLIMIT", "400MB", false},
-		{"SOMETHING_NEW", "1", false},
-	}
-	for _, tc := range cases {
-		err := checkEnvValue(tc.name, tc.value)
-		if (err == nil) != tc.ok {
-			t.Errorf("checkEnvValue(%s, %q) = %v, want ok=%v", tc.name, tc.value, err, tc.ok)
-		}
-	}
-}
-
-// TestEnvVarsReadFollowsHelpers checks the scanner on a small program that
-// reads variables directly, through constants and through helpers.
-func TestEnvVarsReadFollowsHelpers(t *testing.T) {
-	dir := t.TempDir()
-	src := `package main
-
-import "os"
-
-const rateVar = "MESSAGE_RATE"
-
-func envInt(def int, name string) int {
-	if v, ok := os.LookupEnv(name); ok {
-		_ = v
-	}
-	return def
-}
-
-func queueLen() int { return envInt(256, "SEND_QUEUE") }
-
-func loadConfig(getenv func(string) string) int {
-	_ = getenv("ALLOWED_ORIGINS")
-	intVar := func(dst *int, name string) {
-		_ = getenv(name)
-	}
-	var n int
-	intVar(&n, "MAX_CONNECTIONS")
-	return n
-}
-
-func main() {
-	_ = os.Getenv("PORT")
-	_ = envInt(5, rateVar)
-	_ = queueLen()
-	_ = loadConfig(os.Getenv)
-	_ = loadConfig(func(string) string { return "" })
-}
-`
-	test := `package main
-
-import "os"
-
-var _ = os.Getenv("ONLY_IN_TESTS")
-`
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main_test.go"), []byte(test), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := envVarsRead(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"ALLOWED_ORIGINS", "MAX_CONNECTIONS", "MESSAGE_RATE", "PORT", "SEND_QUEUE"}; !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-
-	dynamic := `package main
-
-import "os"
-
-func main() {
-	for _, k := range []string{"A", "B"} {
-		_ = os.Getenv(k)
-	}
-}
-`
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(dynamic), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := envVarsRead(dir); err == nil {
-		t.Errorf("a variable name built at run time was not reported (got %v)", got)
-	}
-}
-
-// TestParseOpen reads the open packet in the framings Engine.IO 3 uses.
-func TestParseOpen(t *testing.T) {
-	open := `0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}`
-	binary := append([]byte{0, 8, 6, 0xFF}, open...)
-	cases := []struct {
-		name string
-		data []byte
-		ok   bool
-	}{
-		{"a websocket frame", []byte(open), true},
-		{"a text payload", []byte("86:" + open + "2:40"), true},
-		{"a binary payload", binary, true},
-		{"no sid", []byte(`0{"upgrades":[],"pingInterval":25000,"pingTimeout":20000}`), false},
-		{"a ping interval the router would cut", []byte(`0{"sid":"a","pingInterval":60000,"pingTimeout":5000}`), false},
-		{"an error message", []byte(`{"code":5,"message":"Unsupported protocol version"}`), false},
-	}
-	for _, tc := range cases {
-		_, err := parseOpen(tc.data)
-		if (err == nil) != tc.ok {
-			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
-		}
 	}
 }
 
@@ -707,6 +598,10 @@ func TestDirectivesAndProcfile(t *testing.T) {
 	}
 	if _, err := parseProcfile([]byte("web 06-x\n")); err == nil {
 		t.Error("a line without a colon was accepted")
+	}
+	table := envTable([]byte("| değişken | varsayılan |\n|---|---|\n| `PORT` | `3000` | port |\n| `MAX_CONNECTIONS` dolu | 503 |\n| `A_B2` | boş | x |\n"))
+	if !slices.Equal(table, []string{"PORT", "A_B2"}) {
+		t.Errorf("env table = %v", table)
 	}
 	if got := readmeRunTargets([]byte("go run ./steps/06-a\n`go run ./steps/01-b` and go run ./steps/06-a")); !slices.Equal(got, []string{"06-a", "01-b"}) {
 		t.Errorf("run targets = %v", got)

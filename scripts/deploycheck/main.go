@@ -1,8 +1,9 @@
 // Command deploycheck checks that a running chat answers the way the
 // course's deployed step must: GET /healthz says "ok", the page and the
-// pinned socket.io-client are served, and an Engine.IO 3 handshake works
-// over both long-polling and WebSocket. It sends no chat message, so it is
-// safe to point at a live app that people are using.
+// pinned socket.io-client are served, and Socket.IO sessions open over
+// long-polling, by an upgrade to WebSocket, and over WebSocket alone. It
+// sends no chat message and says goodbye on every session, so it is safe
+// to point at a live app that people are using.
 //
 //	go run ./scripts/deploycheck -timeout 5m https://my-app.herokuapp.com
 //
@@ -18,7 +19,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,12 +27,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/gorilla/websocket"
-
+	"sohbet/internal/sioclient"
 	"sohbet/third_party/socketioclient"
 )
 
@@ -47,14 +45,9 @@ const requestTimeout = 15 * time.Second
 type target struct {
 	// base is the app's address, for example https://my-app.herokuapp.com.
 	base *url.URL
-	// host, if set, replaces the Host header (to play the router's part
-	// against a local process).
-	host string
-	// origin is sent as Origin on the Engine.IO requests, as the page's
+	// origin is sent as Origin on the Socket.IO requests, as the page's
 	// own browser would send it.
 	origin string
-	// header holds extra headers for every request.
-	header http.Header
 	// healthWait is how long to keep retrying GET /healthz: a fresh
 	// release takes a while to start.
 	healthWait time.Duration
@@ -126,46 +119,17 @@ func checkApp(ctx context.Context, tg target) error {
 	}
 	tg.logf("ok: GET %s serves socket.io-client %s (sha256 matches)", socketioclient.Path, socketioclient.Version)
 
-	open, err := pollingHandshake(ctx, tg)
-	if err != nil {
-		return err
-	}
-	tg.logf("ok: Engine.IO 3 polling handshake, sid %q, upgrades %v, pingInterval %d ms", open.SID, open.Upgrades, open.PingInterval)
-
-	open, err = websocketHandshake(ctx, tg)
-	if err != nil {
-		return err
-	}
-	tg.logf("ok: Engine.IO 3 websocket handshake and Socket.IO connect, sid %q", open.SID)
-	return nil
-}
-
-// newRequest builds a GET for path on the target, with its headers.
-func (tg target) newRequest(ctx context.Context, path string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tg.base.String()+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	for k, vs := range tg.header {
-		req.Header[k] = slices.Clone(vs)
-	}
-	if tg.host != "" {
-		req.Host = tg.host
-	}
-	return req, nil
+	return checkSessions(ctx, tg)
 }
 
 // get performs one GET with requestTimeout and returns status, headers
 // and a body of at most 4 MiB.
-func (tg target) get(ctx context.Context, path string, extra http.Header) (int, http.Header, []byte, error) {
+func (tg target) get(ctx context.Context, path string) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := tg.newRequest(ctx, path)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tg.base.String()+path, nil)
 	if err != nil {
 		return 0, nil, nil, err
-	}
-	for k, vs := range extra {
-		req.Header[k] = slices.Clone(vs)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -205,7 +169,7 @@ func waitHealthy(ctx context.Context, tg target) (string, error) {
 
 // checkHealth makes one /healthz request.
 func checkHealth(ctx context.Context, tg target) (string, error) {
-	status, hdr, body, err := tg.get(ctx, "/healthz", nil)
+	status, hdr, body, err := tg.get(ctx, "/healthz")
 	if err != nil {
 		return "", err
 	}
@@ -230,7 +194,7 @@ func checkHealth(ctx context.Context, tg target) (string, error) {
 // checkPage checks that / serves an HTML page that loads the Socket.IO
 // client from the server itself.
 func checkPage(ctx context.Context, tg target) error {
-	status, hdr, body, err := tg.get(ctx, "/", nil)
+	status, hdr, body, err := tg.get(ctx, "/")
 	if err != nil {
 		return err
 	}
@@ -249,7 +213,7 @@ func checkPage(ctx context.Context, tg target) error {
 // checkClientBundle checks that the browser client served is exactly the
 // pinned socket.io-client (a 3.x or 4.x client cannot talk to the server).
 func checkClientBundle(ctx context.Context, tg target) error {
-	status, _, body, err := tg.get(ctx, socketioclient.Path, nil)
+	status, _, body, err := tg.get(ctx, socketioclient.Path)
 	if err != nil {
 		return err
 	}
@@ -263,123 +227,42 @@ func checkClientBundle(ctx context.Context, tg target) error {
 	return nil
 }
 
-// openPacket is the Engine.IO 3 handshake ("0{...}").
-type openPacket struct {
-	SID          string   `json:"sid"`
-	Upgrades     []string `json:"upgrades"`
-	PingInterval int      `json:"pingInterval"`
-	PingTimeout  int      `json:"pingTimeout"`
+// sessions are the ways a browser can end up talking to the server: the
+// transport asked for, and the one the session must be on once open.
+var sessions = []struct{ name, dial, want string }{
+	{"long-polling session", sioclient.TransportPolling, sioclient.TransportPolling},
+	{"upgrade from long-polling to websocket", sioclient.TransportUpgrade, sioclient.TransportWebsocket},
+	{"websocket-only session", sioclient.TransportWebsocket, sioclient.TransportWebsocket},
 }
 
-// parseOpen finds the open packet in a polling payload or websocket frame.
-// Engine.IO 3 frames payloads as "<length>:<packet>" in text, or with
-// length bytes and 0xFF in binary; in both the packet is "0" then JSON.
-func parseOpen(data []byte) (openPacket, error) {
-	var open openPacket
-	i := bytes.Index(data, []byte(`0{`))
-	if i < 0 {
-		return open, fmt.Errorf("no Engine.IO open packet in %.200q", data)
+// checkSessions opens each kind of session up to the Socket.IO connect,
+// checks its ping interval, and leaves it again.
+func checkSessions(ctx context.Context, tg target) error {
+	for _, s := range sessions {
+		c, err := openSession(ctx, tg, s.dial)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		sid, interval, transport := c.SID(), c.PingInterval(), c.Transport()
+		// Leave before judging, so that no session is left behind.
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("%s: saying goodbye: %w", s.name, err)
+		}
+		if transport != s.want {
+			return fmt.Errorf("%s: the session is on %s, want %s (does the server offer the upgrade?)", s.name, transport, s.want)
+		}
+		if interval >= routerIdleTimeout {
+			return fmt.Errorf("%s: pingInterval %v is not below the router's %v idle timeout", s.name, interval, routerIdleTimeout)
+		}
+		tg.logf("ok: Socket.IO 2 %s, sid %q, pingInterval %v", s.name, sid, interval)
 	}
-	if i > 0 && data[i-1] != ':' && data[i-1] != 0xFF {
-		return open, fmt.Errorf("open packet is not at a packet boundary in %.200q", data)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data[i+1:]))
-	if err := dec.Decode(&open); err != nil {
-		return open, fmt.Errorf("open packet: %w in %.200q", err, data)
-	}
-	if open.SID == "" {
-		return open, fmt.Errorf("open packet has no sid: %.200q", data)
-	}
-	if open.PingInterval <= 0 || open.PingTimeout <= 0 {
-		return open, fmt.Errorf("open packet has no ping timings: %.200q", data)
-	}
-	if time.Duration(open.PingInterval)*time.Millisecond >= routerIdleTimeout {
-		return open, fmt.Errorf("pingInterval %d ms is not below the router's %v idle timeout", open.PingInterval, routerIdleTimeout)
-	}
-	return open, nil
+	return nil
 }
 
-// pollingHandshake opens an Engine.IO 3 session over long-polling, the
-// transport a browser starts with.
-func pollingHandshake(ctx context.Context, tg target) (openPacket, error) {
-	path := "/socket.io/?EIO=3&transport=polling&t=" + url.QueryEscape(time.Now().Format("150405.000"))
-	status, _, body, err := tg.get(ctx, path, http.Header{"Origin": {tg.origin}})
-	if err != nil {
-		return openPacket{}, err
-	}
-	if status != http.StatusOK {
-		return openPacket{}, fmt.Errorf("polling handshake: status %d: %.200s", status, body)
-	}
-	open, err := parseOpen(body)
-	if err != nil {
-		return open, fmt.Errorf("polling handshake: %w", err)
-	}
-	if !slices.Contains(open.Upgrades, "websocket") {
-		return open, fmt.Errorf("polling handshake: upgrades %v do not offer websocket", open.Upgrades)
-	}
-	return open, nil
-}
-
-// websocketHandshake opens an Engine.IO 3 session directly over
-// WebSocket, waits for the Socket.IO connect packet ("40") and says
-// goodbye.
-func websocketHandshake(ctx context.Context, tg target) (openPacket, error) {
+// openSession dials one Socket.IO session and waits for its connect
+// packet, within requestTimeout.
+func openSession(ctx context.Context, tg target, transport string) (*sioclient.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	u := *tg.base
-	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
-	u.Path = "/socket.io/"
-	u.RawQuery = "EIO=3&transport=websocket"
-	hdr := http.Header{"Origin": {tg.origin}}
-	for k, vs := range tg.header {
-		hdr[k] = slices.Clone(vs)
-	}
-	if tg.host != "" {
-		hdr.Set("Host", tg.host)
-	}
-	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, u.String(), hdr)
-	if err != nil {
-		if resp != nil {
-			return openPacket{}, fmt.Errorf("websocket handshake: %w (status %d)", err, resp.StatusCode)
-		}
-		return openPacket{}, fmt.Errorf("websocket handshake: %w", err)
-	}
-	defer ws.Close()
-	deadline, _ := ctx.Deadline()
-	_ = ws.SetReadDeadline(deadline)
-
-	_, msg, err := ws.ReadMessage()
-	if err != nil {
-		return openPacket{}, fmt.Errorf("websocket handshake: reading open packet: %w", err)
-	}
-	if !bytes.HasPrefix(msg, []byte("0{")) {
-		return openPacket{}, fmt.Errorf("websocket handshake: first frame %.200q is not an open packet", msg)
-	}
-	open, err := parseOpen(msg)
-	if err != nil {
-		return open, fmt.Errorf("websocket handshake: %w", err)
-	}
-	for {
-		_, msg, err = ws.ReadMessage()
-		if err != nil {
-			return open, fmt.Errorf("websocket handshake: waiting for Socket.IO connect: %w", err)
-		}
-		if string(msg) == "40" {
-			break
-		}
-		if !bytes.HasPrefix(msg, []byte("2")) && !bytes.HasPrefix(msg, []byte("6")) { // ping, noop
-			return open, fmt.Errorf("websocket handshake: want Socket.IO connect \"40\", got %.200q", msg)
-		}
-	}
-	// Leave politely: Socket.IO disconnect, Engine.IO close, close frame.
-	for _, p := range []string{"41", "1"} {
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(p)); err != nil {
-			return open, fmt.Errorf("websocket handshake: %w", err)
-		}
-	}
-	err = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-		return open, fmt.Errorf("websocket handshake: close: %w", err)
-	}
-	return open, nil
+	return sioclient.Dial(ctx, tg.base.String(), sioclient.DialOptions{Transport: transport, Origin: tg.origin})
 }

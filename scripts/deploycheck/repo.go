@@ -1,9 +1,8 @@
 package main
 
-// This file reads the repository's deploy facts (the final step, the go.mod
-// directives, the Procfile, the README's run command, app.json and the
-// environment variables the final step reads) so that the tests can check
-// that they agree.
+// This file reads the repository's deploy facts (the go.mod directives, the
+// Procfile, the README's run command, app.json and the final step's table
+// of environment variables) so that the tests can check that they agree.
 
 import (
 	"bufio"
@@ -11,69 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 )
-
-// findRoot walks up from dir to the folder that holds go.mod.
-func findRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// stepName matches a step folder: two or more digits, a dash, a slug.
-var stepName = regexp.MustCompile(`^(\d{2,})-[a-z0-9][a-z0-9-]*$`)
-
-// finalStep returns the name of the highest-numbered folder in steps/, the
-// one that is deployed.
-func finalStep(root string) (string, error) {
-	entries, err := os.ReadDir(filepath.Join(root, "steps"))
-	if err != nil {
-		return "", err
-	}
-	best, bestN := "", -1
-	for _, e := range entries {
-		m := stepName.FindStringSubmatch(e.Name())
-		if !e.IsDir() || m == nil {
-			continue
-		}
-		n, err := strconv.Atoi(m[1])
-		if err != nil {
-			return "", err
-		}
-		if n == bestN {
-			return "", fmt.Errorf("two step folders share number %d: %s and %s", n, best, e.Name())
-		}
-		if n > bestN {
-			best, bestN = e.Name(), n
-		}
-	}
-	if best == "" {
-		return "", errors.New("no step folders in steps/")
-	}
-	return best, nil
-}
 
 // herokuDirectives returns the Go buildpack's "// +heroku key values..."
 // comment lines from go.mod, by key.
@@ -118,6 +59,20 @@ func parseProcfile(data []byte) (map[string]string, error) {
 	return out, nil
 }
 
+// envRow matches a row of a step README's table of environment variables,
+// "| `NAME` | default | meaning |". The step's own test reads the table
+// with the same pattern: the table is the step's env contract.
+var envRow = regexp.MustCompile("(?m)^\\| `([A-Z][A-Z0-9_]*)` \\|")
+
+// envTable returns the variable names of a step README's env table.
+func envTable(readme []byte) []string {
+	var out []string
+	for _, m := range envRow.FindAllSubmatch(readme, -1) {
+		out = append(out, string(m[1]))
+	}
+	return out
+}
+
 // runCommand matches "go run ./steps/<name>" in Markdown.
 var runCommand = regexp.MustCompile(`go run \./steps/([A-Za-z0-9_-]+)`)
 
@@ -131,296 +86,6 @@ func readmeRunTargets(readme []byte) []string {
 		}
 	}
 	return out
-}
-
-// envVarsRead returns the environment variables that the Go files in dir
-// (tests excluded) read by name. A read is a call of os.Getenv or
-// os.LookupEnv, or of anything that stands for them:
-//
-//   - a parameter that some call fills with os.Getenv itself, as in
-//     loadConfig(os.Getenv) with func loadConfig(getenv func(string) string);
-//   - a helper, top-level or a closure in a function, that passes one of
-//     its own parameters on to a read, as in envInt(name string, def int).
-//
-// Names must be string constants; a read whose name cannot be resolved is
-// an error, so that a variable never slips past the comparison unseen.
-func envVarsRead(dir string) ([]string, error) {
-	fset := token.NewFileSet()
-	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		return nil, err
-	}
-	var files []*ast.File
-	for _, name := range matches {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no Go files in %s", dir)
-	}
-	consts := stringConsts(files)
-
-	var funcs []*ast.FuncDecl
-	for _, f := range files {
-		for _, decl := range f.Decls {
-			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Body != nil {
-				funcs = append(funcs, fn)
-			}
-		}
-	}
-
-	// bound holds, per function name, the parameters that a call fills
-	// with os.Getenv or os.LookupEnv.
-	bound := make(map[string][]string)
-	byName := make(map[string]*ast.FuncDecl)
-	for _, fn := range funcs {
-		if fn.Recv == nil {
-			byName[fn.Name.Name] = fn
-		}
-	}
-	for _, f := range files {
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			fn, ok := byName[calleeName(call)]
-			if !ok {
-				return true
-			}
-			params := paramNames(fn.Type)
-			for i, arg := range call.Args {
-				if name := exprName(arg); (name == "os.Getenv" || name == "os.LookupEnv") && i < len(params) {
-					bound[fn.Name.Name] = append(bound[fn.Name.Name], params[i])
-				}
-			}
-			return true
-		})
-	}
-
-	// global maps a reader's name to the position of its name argument.
-	global := map[string]int{"os.Getenv": 0, "os.LookupEnv": 0}
-	// scopeOf returns the readers visible in fn: the global ones, fn's
-	// bound parameters, and fn's closures that are helpers.
-	scopeOf := func(fn *ast.FuncDecl) map[string]int {
-		scope := make(map[string]int, len(global))
-		for k, v := range global {
-			scope[k] = v
-		}
-		for _, p := range bound[fn.Name.Name] {
-			scope[p] = 0
-		}
-		for changed := true; changed; {
-			changed = false
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				as, ok := n.(*ast.AssignStmt)
-				if !ok || len(as.Lhs) != len(as.Rhs) {
-					return true
-				}
-				for i, rhs := range as.Rhs {
-					lit, ok := rhs.(*ast.FuncLit)
-					id, isIdent := as.Lhs[i].(*ast.Ident)
-					if !ok || !isIdent {
-						continue
-					}
-					if _, known := scope[id.Name]; known {
-						continue
-					}
-					if idx, ok := forwards(lit.Type, lit.Body, scope); ok {
-						scope[id.Name] = idx
-						changed = true
-					}
-				}
-				return true
-			})
-		}
-		return scope
-	}
-	for changed := true; changed; {
-		changed = false
-		for _, fn := range funcs {
-			if _, known := global[fn.Name.Name]; known || fn.Recv != nil {
-				continue
-			}
-			if idx, ok := forwards(fn.Type, fn.Body, scopeOf(fn)); ok {
-				global[fn.Name.Name] = idx
-				changed = true
-			}
-		}
-	}
-
-	seen := make(map[string]bool)
-	var problems []string
-	for _, fn := range funcs {
-		scope := scopeOf(fn)
-		// stack holds the enclosing nodes, to find the parameters in scope.
-		stack := []ast.Node{fn}
-		ast.Inspect(fn.Body, func(n ast.Node) bool {
-			if n == nil {
-				stack = stack[:len(stack)-1]
-				return true
-			}
-			stack = append(stack, n)
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			idx, ok := scope[calleeName(call)]
-			if !ok || idx >= len(call.Args) {
-				return true
-			}
-			arg := call.Args[idx]
-			if name, ok := constString(arg, consts); ok {
-				seen[name] = true
-				return true
-			}
-			// A helper passing its own parameter on is not a read of a
-			// particular variable; its callers are.
-			if id, ok := arg.(*ast.Ident); ok && isParamInScope(stack, id.Name) {
-				return true
-			}
-			problems = append(problems, fmt.Sprintf("%s: %s reads a variable whose name is not a constant",
-				fset.Position(call.Pos()), calleeName(call)))
-			return true
-		})
-	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "\n"))
-	}
-	out := make([]string, 0, len(seen))
-	for name := range seen {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// forwards reports whether a function passes one of its own parameters
-// as the name argument of a reader in scope, and which parameter.
-func forwards(typ *ast.FuncType, body *ast.BlockStmt, scope map[string]int) (int, bool) {
-	params := paramNames(typ)
-	found, at := false, 0
-	ast.Inspect(body, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok || found {
-			return !found
-		}
-		idx, ok := scope[calleeName(call)]
-		if !ok || idx >= len(call.Args) {
-			return true
-		}
-		if id, ok := call.Args[idx].(*ast.Ident); ok {
-			if p := slices.Index(params, id.Name); p >= 0 {
-				found, at = true, p
-				return false
-			}
-		}
-		return true
-	})
-	return at, found
-}
-
-// isParamInScope reports whether name is a parameter of a function (a
-// declaration or a literal) on the stack of enclosing nodes.
-func isParamInScope(stack []ast.Node, name string) bool {
-	for _, n := range stack {
-		var typ *ast.FuncType
-		switch f := n.(type) {
-		case *ast.FuncDecl:
-			typ = f.Type
-		case *ast.FuncLit:
-			typ = f.Type
-		default:
-			continue
-		}
-		if slices.Contains(paramNames(typ), name) {
-			return true
-		}
-	}
-	return false
-}
-
-// exprName names an expression that is an identifier or pkg.Name.
-func exprName(e ast.Expr) string {
-	switch v := e.(type) {
-	case *ast.Ident:
-		return v.Name
-	case *ast.SelectorExpr:
-		if x, ok := v.X.(*ast.Ident); ok {
-			return x.Name + "." + v.Sel.Name
-		}
-	}
-	return ""
-}
-
-// calleeName names a call's function as "pkg.Func" or "Func".
-func calleeName(call *ast.CallExpr) string { return exprName(call.Fun) }
-
-// paramNames lists a function's parameter names in order ("_" for unnamed).
-func paramNames(typ *ast.FuncType) []string {
-	var out []string
-	for _, field := range typ.Params.List {
-		if len(field.Names) == 0 {
-			out = append(out, "_")
-		}
-		for _, n := range field.Names {
-			out = append(out, n.Name)
-		}
-	}
-	return out
-}
-
-// stringConsts collects every constant declared with a string literal
-// value, at any level, by name.
-func stringConsts(files []*ast.File) map[string]string {
-	out := make(map[string]string)
-	for _, f := range files {
-		ast.Inspect(f, func(n ast.Node) bool {
-			gd, ok := n.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				return true
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, name := range vs.Names {
-					if i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						if s, err := strconv.Unquote(lit.Value); err == nil {
-							out[name.Name] = s
-						}
-					}
-				}
-			}
-			return true
-		})
-	}
-	return out
-}
-
-// constString resolves e to a string if it is a literal or a known constant.
-func constString(e ast.Expr, consts map[string]string) (string, bool) {
-	switch v := e.(type) {
-	case *ast.BasicLit:
-		if v.Kind != token.STRING {
-			return "", false
-		}
-		s, err := strconv.Unquote(v.Value)
-		return s, err == nil
-	case *ast.Ident:
-		s, ok := consts[v.Name]
-		return s, ok
-	case *ast.ParenExpr:
-		return constString(v.X, consts)
-	}
-	return "", false
 }
 
 // appManifest is the part of app.json that the checks look at. Decoding
@@ -493,9 +158,9 @@ var envVarName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 
 // validateApp checks the manifest against the rules that matter for a
 // Deploy-button install of this project and returns every problem found.
-// valueCheck parses an env var's default value; it returns an error for a
-// variable it does not know.
-func validateApp(m *appManifest, valueCheck func(name, value string) error) []error {
+// Default values are not parsed here: the offline deploy test starts the
+// real program with them.
+func validateApp(m *appManifest) []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
@@ -558,11 +223,6 @@ func validateApp(m *appManifest, valueCheck func(name, value string) error) []er
 		if v.Generator != "" {
 			add("env %s: generator %q is not used by this app", name, v.Generator)
 		}
-		if v.Value != nil {
-			if err := valueCheck(name, *v.Value); err != nil {
-				add("env %s: default %q: %v", name, *v.Value, err)
-			}
-		}
 	}
 	return errs
 }
@@ -575,81 +235,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// checkEnvValue parses a default value the way the final step reads the
-// variable. A variable without a rule here is an error: add one when the
-// step learns a new variable.
-func checkEnvValue(name, value string) error {
-	switch name {
-	case "ALLOWED_ORIGINS":
-		return checkOrigins(value)
-	case "MAX_CONNECTIONS", "MAX_MESSAGE_BYTES", "MESSAGE_BURST", "SEND_QUEUE":
-		n, err := strconv.Atoi(value)
-		if err != nil {
-			return err
-		}
-		if n <= 0 {
-			return fmt.Errorf("must be a positive integer, got %d", n)
-		}
-		return nil
-	case "MESSAGE_RATE":
-		f, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return err
-		}
-		if !(f > 0) || f > 1e6 {
-			return fmt.Errorf("must be a positive number of messages per second, got %v", f)
-		}
-		return nil
-	case "GOGC":
-		if value == "off" {
-			return nil
-		}
-		n, err := strconv.Atoi(value)
-		if err != nil {
-			return err
-		}
-		if n <= 0 {
-			return fmt.Errorf("must be a positive percentage or off, got %d", n)
-		}
-		return nil
-	case "GOMEMLIMIT":
-		if value == "off" {
-			return nil
-		}
-		m := memLimit.FindStringSubmatch(value)
-		if m == nil {
-			return fmt.Errorf("%q is not a size like 400MiB", value)
-		}
-		if n, err := strconv.ParseUint(m[1], 10, 64); err != nil || n == 0 {
-			return fmt.Errorf("%q is not a positive size", value)
-		}
-		return nil
-	}
-	return fmt.Errorf("no rule to check a default for %s (add one in checkEnvValue)", name)
-}
-
-// memLimit is the form of GOMEMLIMIT: a number of bytes with an optional
-// unit, as the runtime package documents it.
-var memLimit = regexp.MustCompile(`^(\d+)(B|KiB|MiB|GiB|TiB)?$`)
-
-// checkOrigins accepts a comma-separated list of origins such as
-// "https://example.com,http://localhost:3000"; empty means none.
-func checkOrigins(list string) error {
-	if strings.TrimSpace(list) == "" {
-		return nil
-	}
-	for _, o := range strings.Split(list, ",") {
-		o = strings.TrimSpace(o)
-		u, err := url.Parse(o)
-		if err != nil {
-			return err
-		}
-		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return fmt.Errorf("%q is not an origin like https://example.com", o)
-		}
-	}
-	return nil
 }

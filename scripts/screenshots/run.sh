@@ -2,16 +2,16 @@
 # Regenerates docs/screenshots/NN-name.png, one per step, by running every
 # step's browser tests (headless Chromium) with SCREENSHOT_DIR set.
 #
-# Usage: scripts/screenshots.sh [go test flags...]
+# Usage: scripts/screenshots/run.sh [go test flags...]
 # Needs Chromium (Debian/Ubuntu: sudo apt-get install chromium).
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/docs/screenshots"
 cd "$root"
 
 if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then
-	echo "screenshots.sh: Chromium not found; install it (sudo apt-get install chromium)" >&2
+	echo "screenshots/run.sh: Chromium not found; install it (sudo apt-get install chromium)" >&2
 	exit 1
 fi
 
