@@ -71,6 +71,11 @@ func NeedChromium(t testing.TB) string {
 	return ""
 }
 
+// AcceptTestCertificates makes NewBrowser's Chromium accept any TLS
+// certificate, such as httptest.NewTLSServer's: for testing a page served
+// over HTTPS on 127.0.0.1.
+var AcceptTestCertificates = chromedp.Flag("ignore-certificate-errors", true)
+
 // Browser is one headless Chromium process. Each Tab opened on it lives in
 // its own browser context, so tabs share no cookies or storage: they behave
 // like two different people.
@@ -81,7 +86,7 @@ type Browser struct {
 // NewBrowser starts headless Chromium with a fresh profile folder and stops
 // it when the test ends. It skips (or fails under CI=true) when Chromium is
 // missing.
-func NewBrowser(t testing.TB) *Browser {
+func NewBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
 	exe := NeedChromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -99,6 +104,7 @@ func NewBrowser(t testing.TB) *Browser {
 		// leave this machine; the request recorder still sees the attempt.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	// Cleanups run last-in first-out: the browser is gone before its

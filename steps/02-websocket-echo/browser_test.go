@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +62,23 @@ func TestBrowserEchoesWhatIsTyped(t *testing.T) {
 	tab.CheckNoDialogs(t)
 
 	chattest.SaveScreenshot(t, "02-websocket-echo", tab)
+}
+
+// TestBrowserUsesSecureWebSocketOverHTTPS loads the page over HTTPS (a
+// test TLS server; Chromium told to accept its certificate): the page must
+// open wss://, not ws:// (which an HTTPS page may not use), and echo.
+func TestBrowserUsesSecureWebSocketOverHTTPS(t *testing.T) {
+	b := chattest.NewBrowser(t, chattest.AcceptTestCertificates)
+	srv := httptest.NewTLSServer(newServer())
+	t.Cleanup(srv.Close)
+	tab := b.NewTab(t, chattest.TabWidth, chattest.TabHeight)
+	tab.Navigate(t, srv.URL+"/")
+
+	tab.WaitTrue(t, "the WebSocket to open", `ws.readyState === WebSocket.OPEN`, 10*time.Second)
+	if got, want := chattest.Eval[string](t, tab, "ws.url"), "wss://"+strings.TrimPrefix(srv.URL, "https://")+"/ws"; got != want {
+		t.Fatalf("the page opened %s, want %s", got, want)
+	}
+	tab.Send(t, "güvenli mi?")
+	tab.WaitTrue(t, "the echo", hasItem("yankı: güvenli mi?"), 5*time.Second)
+	tab.CheckNoErrors(t)
 }

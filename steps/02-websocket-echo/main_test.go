@@ -41,24 +41,6 @@ func echo(t *testing.T, conn *websocket.Conn, text string) (string, error) {
 	return string(msg), err
 }
 
-func TestPageChoosesWebSocketSchemeFromPageProtocol(t *testing.T) {
-	rec := httptest.NewRecorder()
-	newServer().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	body := rec.Body.String()
-	for _, want := range []string{
-		`location.protocol === 'https:' ? 'wss:' : 'ws:'`,
-		`new WebSocket(scheme + '//' + location.host + '/ws')`,
-		`item.textContent = text`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("page lacks %q", want)
-		}
-	}
-	if strings.Contains(body, "innerHTML") {
-		t.Error("page uses innerHTML; messages must go in as text")
-	}
-}
-
 func TestWebSocketEchoesTextMessages(t *testing.T) {
 	srv := httptest.NewServer(newServer())
 	defer srv.Close()
