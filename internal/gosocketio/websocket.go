@@ -55,7 +55,7 @@ func newWebsocketTransport(log *slog.Logger, readLimit int64, checkOrigin func(*
 		readLimit: readLimit,
 		polling:   polling,
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  1024,
+			ReadBufferSize:  512,
 			WriteBufferSize: 1024,
 			WriteBufferPool: &writeBuffers,
 			CheckOrigin:     checkOrigin,

@@ -20,18 +20,24 @@ var (
 // go-socket.io'da Emit, bağlantının yazıcısı paketi alana kadar bekler.
 // Uzun yoklamada bu, tarayıcı bir sonraki isteği gönderene kadar, ölü bir
 // bağlantıda ise ping süresi dolana kadar sürebilir. Bu yüzden Emit'i
-// yalnızca her bağlantının kendi goroutine'i çağırır: bir bağlantı
+// yalnızca her bağlantının kendi yazıcı goroutine'i çağırır: bir bağlantı
 // beklerse yalnızca kendi kuyruğu dolar, başkası beklemez.
+//
+// Kuyruk ve yazıcı, kullanılmadıkça yer tutmaz: boş kuyruk nil'dir,
+// yazıcı goroutine'i kuyruğa mesaj girince başlar ve kuyruk boşalınca
+// biter. Binlerce boşta bekleyen kullanıcı böylece az bellek harcar.
 type client struct {
 	conn socketio.Conn
 
-	// send, yayınlanacak mesajların sınırlı kuyruğudur. Dolarsa
-	// kullanıcı yetişemiyor demektir ve bağlantısı kesilir.
-	send chan outgoing
-
-	// done, bağlantı kapanınca kapanır ve yazıcıyı durdurur.
-	done     chan struct{}
-	doneOnce sync.Once
+	mu sync.Mutex
+	// queue, yayınlanacak mesajların sınırlı kuyruğudur (en çok
+	// hub.queueSize). Dolarsa kullanıcı yetişemiyor demektir ve bağlantısı
+	// kesilir.
+	queue []outgoing
+	// writing, yazıcı goroutine'inin çalıştığını söyler.
+	writing bool
+	// stopped, bağlantı kapanınca true olur; kuyruğa artık bir şey girmez.
+	stopped bool
 
 	// limiter, kullanıcının mesaj hızını sınırlar; lastNotice, ona son
 	// bildirimin gönderildiği andır. İkisini de yalnızca bağlantının okuma
@@ -46,22 +52,48 @@ type outgoing struct {
 	text  string
 }
 
-// writePump, kuyruktaki olayları sırayla bağlantıya yazar. Bir bağlantıya
-// yalnızca bu goroutine yazar.
-func (c *client) writePump() {
+// push, m'yi kuyruğa koyar ve gerekirse yazıcıyı başlatır; hiçbir şeyi
+// beklemez. Kuyruk doluysa false döndürür.
+func (c *client) push(m outgoing, max int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return true
+	}
+	if len(c.queue) >= max {
+		return false
+	}
+	c.queue = append(c.queue, m)
+	if !c.writing {
+		c.writing = true
+		go c.write()
+	}
+	return true
+}
+
+// write, kuyruktaki olayları sırayla bağlantıya yazar ve kuyruk boşalınca
+// biter. Bir bağlantıya aynı anda yalnızca bir yazıcı yazar.
+func (c *client) write() {
 	for {
-		select {
-		case m := <-c.send:
-			c.conn.Emit(m.event, m.text)
-		case <-c.done:
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.stopped {
+			c.queue, c.writing = nil, false
+			c.mu.Unlock()
 			return
 		}
+		m := c.queue[0]
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		c.conn.Emit(m.event, m.text)
 	}
 }
 
-// stop, yazıcıyı durdurur; birden çok kez çağrılabilir.
+// stop, kuyruğu boşaltır ve yazıcıyı durdurur; birden çok kez
+// çağrılabilir.
 func (c *client) stop() {
-	c.doneOnce.Do(func() { close(c.done) })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped, c.queue = true, nil
 }
 
 // hub, bağlı kullanıcıları tutar ve mesajları onların kuyruklarına dağıtır.
@@ -91,12 +123,7 @@ func newHub(queueSize, max int, log *slog.Logger) *hub {
 // ya da kapanıyorsa reddeder. Sayma ve ekleme aynı kilit altındadır:
 // aynı anda gelen bağlantılar sınırı aşamaz.
 func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) (*client, error) {
-	c := &client{
-		conn:    conn,
-		send:    make(chan outgoing, h.queueSize),
-		done:    make(chan struct{}),
-		limiter: limiter,
-	}
+	c := &client{conn: conn, limiter: limiter}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -106,7 +133,6 @@ func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) (*client, error) {
 		return nil, errFull
 	}
 	h.clients[conn.ID()] = c
-	go c.writePump()
 	return c, nil
 }
 
@@ -143,9 +169,7 @@ func (h *hub) broadcast(event, text string) {
 	var slow []*client
 	h.mu.RLock()
 	for _, c := range h.clients {
-		select {
-		case c.send <- outgoing{event, text}:
-		default:
+		if !c.push(outgoing{event, text}, h.queueSize) {
 			slow = append(slow, c)
 		}
 	}
@@ -163,11 +187,8 @@ func (h *hub) broadcast(event, text string) {
 
 // notify, yalnızca bu kullanıcıya olay gönderir. Kuyruğu doluysa
 // bildirimi atlar: bildirim için kimseyi beklemeyiz.
-func (c *client) notify(event, text string) {
-	select {
-	case c.send <- outgoing{event, text}:
-	default:
-	}
+func (c *client) notify(event, text string, max int) {
+	c.push(outgoing{event, text}, max)
 }
 
 // flushEvent, closeAll'ın bildirimden sonra gönderdiği, hiçbir

@@ -272,7 +272,7 @@ func (s *server) reject(c *client, now time.Time, reason error) {
 	}
 	c.lastNotice = now
 	s.log.Warn("mesaj reddedildi", "id", c.conn.ID(), "reason", reason)
-	c.notify("chat notice", "Mesajınız gönderilmedi: "+reason.Error()+".")
+	c.notify("chat notice", "Mesajınız gönderilmedi: "+reason.Error()+".", s.cfg.sendQueue)
 }
 
 // admit, yeni bir bağlantı isteğini (el sıkışma: oturum kimliği yok)
