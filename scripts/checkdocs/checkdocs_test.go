@@ -36,8 +36,7 @@ func repoRoot(t *testing.T) string {
 
 // markdownFiles lists every *.md file under root, as slash paths relative
 // to root, skipping skipDirs.
-func markdownFiles(t *testing.T, root string) []string {
-	t.Helper()
+func markdownFiles(root string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -58,13 +57,10 @@ func markdownFiles(t *testing.T, root string) []string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("no Markdown files under %s", root)
 	}
-	if len(files) == 0 {
-		t.Fatal("no Markdown files found")
-	}
-	return files
+	return files, err
 }
 
 // repo is the repository's Markdown, read once per test.
@@ -74,18 +70,38 @@ type repo struct {
 	md    map[string]*mdFile
 }
 
+// loadRepo reads the Markdown of the repository the test runs in.
 func loadRepo(t *testing.T) *repo {
 	t.Helper()
-	r := &repo{root: repoRoot(t), md: map[string]*mdFile{}}
-	r.files = markdownFiles(t, r.root)
-	for _, rel := range r.files {
-		f, err := readMarkdown(r.root, rel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.md[rel] = f
+	r, err := readRepo(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return r
+}
+
+// readRepo reads every Markdown file under root. The checks below take
+// the result, so that tests can also run them on a small made-up tree.
+func readRepo(root string) (*repo, error) {
+	files, err := markdownFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	r := &repo{root: root, files: files, md: map[string]*mdFile{}}
+	for _, rel := range files {
+		if r.md[rel], err = readMarkdown(root, rel); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// report fails t with each problem a check found.
+func report(t *testing.T, problems []string) {
+	t.Helper()
+	for _, p := range problems {
+		t.Error(p)
+	}
 }
 
 // anchorsOf returns the anchors of the Markdown file rel, reading it if it
@@ -162,26 +178,34 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-// TestLinksResolve checks every relative link and #anchor in every Markdown
-// file of the repository, offline.
-func TestLinksResolve(t *testing.T) {
-	r := loadRepo(t)
-	checked := 0
+// brokenLinks returns the broken relative links and #anchors of every
+// Markdown file, and the reference links with no definition; checked is
+// the number of relative links it followed.
+func (r *repo) brokenLinks() (problems []string, checked int) {
 	for _, rel := range r.files {
-		links, undefined := r.md[rel].links()
-		for _, l := range undefined {
-			t.Errorf("%s:%d: reference link [%s] has no definition", rel, l.line, l.target)
+		f := r.md[rel]
+		for _, l := range f.undefined {
+			problems = append(problems, fmt.Sprintf("%s:%d: reference link [%s] has no definition", rel, l.line, l.target))
 		}
-		for _, l := range links {
+		for _, l := range f.links {
 			if isExternal(l.target) {
 				continue
 			}
 			checked++
 			if why := r.checkLink(rel, l.target); why != "" {
-				t.Errorf("%s:%d: broken link %s", rel, l.line, why)
+				problems = append(problems, fmt.Sprintf("%s:%d: broken link %s", rel, l.line, why))
 			}
 		}
 	}
+	return problems, checked
+}
+
+// TestLinksResolve checks every relative link and #anchor in every Markdown
+// file of the repository, offline.
+func TestLinksResolve(t *testing.T) {
+	r := loadRepo(t)
+	problems, checked := r.brokenLinks()
+	report(t, problems)
 	t.Logf("%d Markdown files, %d relative links checked", len(r.files), checked)
 }
 
@@ -207,7 +231,14 @@ func (l localFetcher) Fetch(dir, p string) ([]byte, error) {
 // was pulled from, as `go tool embedmd -d` would.
 func TestEmbeddedCodeMatchesSource(t *testing.T) {
 	r := loadRepo(t)
-	n := 0
+	problems, n := r.embedDrift()
+	report(t, problems)
+	t.Logf("%d Markdown files with embedmd directives", n)
+}
+
+// embedDrift returns the Markdown files whose embedded code differs from
+// its source, and how many files have embedmd directives.
+func (r *repo) embedDrift() (problems []string, n int) {
 	for _, rel := range r.files {
 		f := r.md[rel]
 		if !hasDirective(f) {
@@ -216,12 +247,12 @@ func TestEmbeddedCodeMatchesSource(t *testing.T) {
 		n++
 		d, err := embedDiff(r.root, rel, f.raw)
 		if err != nil {
-			t.Errorf("%s: embedmd: %v", rel, err)
+			problems = append(problems, fmt.Sprintf("%s: embedmd: %v", rel, err))
 		} else if d != "" {
-			t.Errorf("%s: code blocks differ from their sources; run `go tool embedmd -w %s`\n%s", rel, rel, d)
+			problems = append(problems, fmt.Sprintf("%s: code blocks differ from their sources; run `go tool embedmd -w %s`\n%s", rel, rel, d))
 		}
 	}
-	t.Logf("%d Markdown files with embedmd directives", n)
+	return problems, n
 }
 
 // embedDiff runs embedmd over raw, the text of the Markdown file rel under
@@ -280,7 +311,15 @@ func mustEmbed(rel string) bool {
 // or a step README is not pulled from a source file by embedmd.
 func TestNoPastedCode(t *testing.T) {
 	r := loadRepo(t)
-	blocks := 0
+	problems, blocks := r.pastedCode()
+	report(t, problems)
+	t.Logf("%d Go/JS/HTML blocks in docs/ and step READMEs", blocks)
+}
+
+// pastedCode returns the Go, JavaScript and HTML blocks of docs/ and the
+// step READMEs that embedmd does not fill, and how many such blocks there
+// are.
+func (r *repo) pastedCode() (problems []string, blocks int) {
 	for _, rel := range r.files {
 		if !mustEmbed(rel) {
 			continue
@@ -290,17 +329,22 @@ func TestNoPastedCode(t *testing.T) {
 				continue
 			}
 			blocks++
-			if !strings.HasPrefix(fc.marker, "```") || len(fc.marker) != 3 {
-				t.Errorf("%s:%d: %s block fenced with %q: embedmd only fills ``` blocks", rel, fc.line, fc.lang, fc.marker)
-				continue
-			}
-			if !strings.HasPrefix(fc.prev, "[embedmd]:#") {
-				t.Errorf("%s:%d: %s code block is pasted; pull it from the source with an embedmd directive on the line above, "+
-					"for example [embedmd]:# (../steps/NN-name/main.go /func newServer/ /^}/)", rel, fc.line, fc.lang)
+			switch {
+			case fc.marker != "```":
+				problems = append(problems, fmt.Sprintf("%s:%d: %s block fenced with %q: embedmd only fills ``` blocks",
+					rel, fc.line, fc.lang, fc.marker))
+			case !strings.HasPrefix(fc.open, "```"):
+				// embedmd reads lines: a fence inside a list or a quote
+				// is not one to it.
+				problems = append(problems, fmt.Sprintf("%s:%d: %s block is indented (in a list or a quote?): "+
+					"embedmd only fills ``` blocks that start the line", rel, fc.line, fc.lang))
+			case !strings.HasPrefix(fc.prev, "[embedmd]:#"):
+				problems = append(problems, fmt.Sprintf("%s:%d: %s code block is pasted; pull it from the source with an embedmd directive on the line above, "+
+					"for example [embedmd]:# (../steps/NN-name/main.go /func newServer/ /^}/)", rel, fc.line, fc.lang))
 			}
 		}
 	}
-	t.Logf("%d Go/JS/HTML blocks in docs/ and step READMEs", blocks)
+	return problems, blocks
 }
 
 // staleRule is a claim that was true once and is not any more.
@@ -401,14 +445,6 @@ func sentenceAt(text string, off int) string {
 	return block[from:to]
 }
 
-// lineAt returns the line of text that starts at byte offset i.
-func lineAt(text string, i int) string {
-	if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
-		return text[i : i+j]
-	}
-	return text[i:]
-}
-
 var blockStartRE = regexp.MustCompile(`^\s*([-*+]\s|\d+[.)]\s|#|\||>)`)
 
 func newBlock(line string) bool { return blockStartRE.MatchString(line) }
@@ -442,20 +478,31 @@ func staleIn(f *mdFile) []string {
 // TestNoStaleFacts fails when a Markdown file repeats a claim that is no
 // longer true, such as free Heroku dynos.
 func TestNoStaleFacts(t *testing.T) {
-	r := loadRepo(t)
+	report(t, loadRepo(t).staleFacts())
+}
+
+// staleFacts returns the stale claims of every Markdown file.
+func (r *repo) staleFacts() []string {
+	var problems []string
 	for _, rel := range r.files {
 		for _, s := range staleIn(r.md[rel]) {
-			t.Errorf("%s:%s", rel, s)
+			problems = append(problems, rel+":"+s)
 		}
 	}
+	return problems
 }
 
 // TestDocsReachableFromReadme checks that every course page in docs/ can be
 // reached from the front page by following relative links.
 func TestDocsReachableFromReadme(t *testing.T) {
-	r := loadRepo(t)
+	report(t, loadRepo(t).unreachableDocs())
+}
+
+// unreachableDocs returns the course pages in docs/ that no chain of
+// relative links leads to from README.md.
+func (r *repo) unreachableDocs() []string {
 	if _, ok := r.md["README.md"]; !ok {
-		t.Fatal("README.md (the front page) is missing")
+		return []string{"README.md (the front page) is missing"}
 	}
 	reached := map[string]bool{}
 	queue := []string{"README.md"}
@@ -470,8 +517,7 @@ func TestDocsReachableFromReadme(t *testing.T) {
 		if !ok {
 			continue
 		}
-		links, _ := f.links()
-		for _, l := range links {
+		for _, l := range f.links {
 			if isExternal(l.target) {
 				continue
 			}
@@ -485,11 +531,13 @@ func TestDocsReachableFromReadme(t *testing.T) {
 			queue = append(queue, p)
 		}
 	}
+	var problems []string
 	for _, rel := range r.files {
 		if strings.HasPrefix(rel, "docs/") && !reached[rel] {
-			t.Errorf("%s cannot be reached by links from README.md; link it from docs/README.md", rel)
+			problems = append(problems, rel+" cannot be reached by links from README.md; link it from docs/README.md")
 		}
 	}
+	return problems
 }
 
 // avoidedTerm is a translation the glossary tells us not to use.
@@ -502,31 +550,27 @@ type avoidedTerm struct {
 // the glossary: first column the avoided word, second the one to use.
 func avoidedTerms(glossary *mdFile) []avoidedTerm {
 	var terms []avoidedTerm
-	in := false
-	for line := range strings.SplitSeq(glossary.noFence, "\n") {
-		if strings.HasPrefix(line, "#") {
-			in = strings.TrimSpace(strings.TrimLeft(line, "#")) == "Kullanmadığımız karşılıklar"
+	for _, tbl := range glossary.tables {
+		if tbl.heading != "Kullanmadığımız karşılıklar" {
 			continue
 		}
-		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
-		if !in || len(cells) < 2 || strings.Trim(cells[0], " -") == "" {
-			continue
-		}
-		if strings.TrimSpace(cells[0]) == "Kullanmıyoruz" {
-			continue // header row
-		}
-		// A cell may list several forms: "deploy etmek / deploy edilen".
-		for word := range strings.SplitSeq(cells[0], " / ") {
-			word = strings.TrimSpace(word)
-			words := strings.Fields(turkishLower(word))
-			for i, w := range words {
-				words[i] = regexp.QuoteMeta(w)
+		for _, cells := range tbl.rows {
+			if len(cells) < 2 || cells[0] == "" {
+				continue
 			}
-			terms = append(terms, avoidedTerm{
-				word:    word,
-				instead: strings.TrimSpace(cells[1]),
-				re:      regexp.MustCompile(`(?:^|[^\p{L}])(` + strings.Join(words, `\s+`) + `)`),
-			})
+			// A cell may list several forms: "deploy etmek / deploy edilen".
+			for word := range strings.SplitSeq(cells[0], " / ") {
+				word = strings.TrimSpace(word)
+				words := strings.Fields(turkishLower(word))
+				for i, w := range words {
+					words[i] = regexp.QuoteMeta(w)
+				}
+				terms = append(terms, avoidedTerm{
+					word:    word,
+					instead: cells[1],
+					re:      regexp.MustCompile(`(?:^|[^\p{L}])(` + strings.Join(words, `\s+`) + `)`),
+				})
+			}
 		}
 	}
 	return terms
@@ -540,14 +584,30 @@ func turkishLower(s string) string { return strings.ToLowerSpecial(unicode.Turki
 // glossary lists as avoided.
 func TestGlossaryTermsUsedConsistently(t *testing.T) {
 	r := loadRepo(t)
-	const glossaryPath = "docs/07-sozluk.md"
+	problems, terms, files, err := r.avoidedTermsUsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	report(t, problems)
+	t.Logf("%d avoided terms checked in %d files", terms, files)
+}
+
+// glossaryPath is the glossary; its table under "Kullanmadığımız
+// karşılıklar" lists the avoided terms.
+const glossaryPath = "docs/07-sozluk.md"
+
+// avoidedTermsUsed returns the places where the docs, the step READMEs or
+// the steps' code use a term the glossary lists as avoided, with the
+// number of terms and of files checked. The error says the glossary or
+// its table is missing.
+func (r *repo) avoidedTermsUsed() (problems []string, terms, files int, err error) {
 	glossary, ok := r.md[glossaryPath]
 	if !ok {
-		t.Fatalf("%s is missing", glossaryPath)
+		return nil, 0, 0, fmt.Errorf("%s is missing", glossaryPath)
 	}
-	terms := avoidedTerms(glossary)
-	if len(terms) == 0 {
-		t.Fatalf("%s has no table under \"## Kullanmadığımız karşılıklar\"", glossaryPath)
+	avoided := avoidedTerms(glossary)
+	if len(avoided) == 0 {
+		return nil, 0, 0, fmt.Errorf("%s has no table under \"## Kullanmadığımız karşılıklar\"", glossaryPath)
 	}
 	texts := map[string]string{}
 	for _, rel := range r.files {
@@ -555,7 +615,7 @@ func TestGlossaryTermsUsedConsistently(t *testing.T) {
 			texts[rel] = r.md[rel].raw
 		}
 	}
-	err := filepath.WalkDir(filepath.Join(r.root, "steps"), func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(filepath.Join(r.root, "steps"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -570,18 +630,18 @@ func TestGlossaryTermsUsedConsistently(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, 0, 0, err
 	}
 	for _, rel := range sortedKeys(toSet(texts)) {
 		lower := turkishLower(texts[rel])
-		for _, term := range terms {
+		for _, term := range avoided {
 			for _, m := range term.re.FindAllStringSubmatchIndex(lower, -1) {
-				t.Errorf("%s:%d: %q: the glossary (%s) says %q", rel, lineOf(lower, m[2]),
-					lower[m[2]:m[3]], glossaryPath, term.instead)
+				problems = append(problems, fmt.Sprintf("%s:%d: %q: the glossary (%s) says %q", rel, lineOf(lower, m[2]),
+					lower[m[2]:m[3]], glossaryPath, term.instead))
 			}
 		}
 	}
-	t.Logf("%d avoided terms checked in %d files", len(terms), len(texts))
+	return problems, len(avoided), len(texts), nil
 }
 
 func toSet(m map[string]string) map[string]bool {
@@ -603,15 +663,10 @@ var asciiTurkish = map[string]string{
 	"mesajlari": "mesajları", "sayfayi": "sayfayı",
 }
 
-var (
-	wordRE     = regexp.MustCompile(`\p{L}+`)
-	linkDestRE = regexp.MustCompile(`\]\([^)]*\)|<?https?://[^\s>)]+>?|\]:\s*\S+`)
-)
+var wordRE = regexp.MustCompile(`\p{L}+`)
 
 // asciiTurkishIn returns the words of prose typed without Turkish letters.
 func asciiTurkishIn(prose string) []string {
-	prose = linkDestRE.ReplaceAllStringFunc(prose, blank)
-	prose = tagRE.ReplaceAllStringFunc(prose, blank)
 	var found []string
 	for _, loc := range wordRE.FindAllStringIndex(prose, -1) {
 		w := strings.ToLower(prose[loc[0]:loc[1]]) // ASCII typing: I is i
@@ -627,13 +682,20 @@ func asciiTurkishIn(prose string) []string {
 // TestTurkishLetters fails when the prose of docs/ or a step README spells
 // a Turkish word without its letters (ç ğ ı İ ö ş ü).
 func TestTurkishLetters(t *testing.T) {
-	r := loadRepo(t)
+	report(t, loadRepo(t).asciiTurkish())
+}
+
+// asciiTurkish returns the words of docs/ and the step READMEs typed
+// without Turkish letters.
+func (r *repo) asciiTurkish() []string {
+	var problems []string
 	for _, rel := range r.files {
 		if !mustEmbed(rel) {
 			continue
 		}
 		for _, f := range asciiTurkishIn(r.md[rel].prose) {
-			t.Errorf("%s:%s", rel, f)
+			problems = append(problems, rel+":"+f)
 		}
 	}
+	return problems
 }

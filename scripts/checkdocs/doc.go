@@ -1,6 +1,6 @@
 // Package checkdocs holds the repository's documentation checks. It has no
-// code of its own: its tests read every Markdown file in the repository and
-// fail when
+// code of its own: its tests read every Markdown file in the repository
+// (with goldmark, as GitHub renders it) and fail when
 //
 //   - a relative link points to a file that does not exist, or an #anchor
 //     names no heading in its target (GitHub's slug rules, Turkish letters
@@ -14,8 +14,6 @@
 //     glossary (docs/07-sozluk.md) lists as avoided;
 //   - the prose of docs/ or a step README spells Turkish words without
 //     their letters ("icin" for "için");
-//   - the deployed step's ping timings break Heroku's router rules or
-//     go-socket.io's liveness rule, as docs/02-heroku-nedir.md explains;
 //   - a course page in docs/ cannot be reached by links from README.md.
 //
 // Run them with `go test ./scripts/checkdocs`.

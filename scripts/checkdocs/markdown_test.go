@@ -1,17 +1,30 @@
 package checkdocs
 
-// This file holds the small Markdown reader the checks share. It knows just
-// enough CommonMark for links, headings and fenced code: it is not a renderer.
+// This file reads Markdown with goldmark, set up as GitHub renders it
+// (tables, bare URLs as links, footnotes), and turns each file into the
+// views the checks share. Every view keeps the file's byte offsets, so a
+// match in any of them maps back to a line of the file.
 
 import (
 	"fmt"
+	"html"
 	"net/url"
 	"os"
 	"path"
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
+
+// gfm parses Markdown the way GitHub does, as far as the checks can tell.
+var gfm = goldmark.New(goldmark.WithExtensions(extension.GFM, extension.Footnote))
 
 // mdFile is one Markdown file, read and split into the views the checks need.
 type mdFile struct {
@@ -20,136 +33,290 @@ type mdFile struct {
 	// raw is the file's text as stored.
 	raw string
 	// noFence is raw with fenced code blocks and HTML comments blanked out
-	// (newlines kept, so offsets map to the same line numbers).
+	// (newlines kept): the text the stale-fact rules and embedmd read.
 	noFence string
-	// prose is noFence with inline code spans blanked out too.
+	// prose is the text a reader reads, every other byte blanked: text
+	// outside code blocks, code spans, HTML tags and comments, link
+	// destinations and reference definitions.
 	prose string
 	// fences lists the fenced code blocks in order.
 	fences []fence
+	// headings lists the headings in order, with GitHub's anchors.
+	headings []heading
+	// htmlIDs lists the id and name attributes of the file's HTML.
+	htmlIDs []string
+	// links lists the link targets, in order.
+	links []link
+	// undefined lists full reference links ([text][label]) whose label has
+	// no definition; target holds the label.
+	undefined []link
+	// tables lists the tables, with the heading each one sits under.
+	tables []table
 }
 
 // fence is one fenced code block.
 type fence struct {
 	// line is the 1-based line number of the opening fence.
 	line int
+	// open is the opening fence's line as written.
+	open string
 	// marker is the fence characters, for example "```" or "~~~~".
 	marker string
 	// lang is the first word of the info string, lower-cased.
 	lang string
 	// prev is the line just before the opening fence ("" at the top).
 	prev string
-	// body is the text between the fences.
+	// body is the text between the fences, without the indentation of
+	// the list item or quote that holds it.
 	body string
 }
 
+// heading is one heading and the anchor GitHub gives it.
+type heading struct {
+	line int
+	// text is the heading as rendered: markup dropped, code and link
+	// texts kept.
+	text   string
+	anchor string
+}
+
+// link is one link found in a Markdown file.
+type link struct {
+	line   int
+	target string
+}
+
+// table is one table: the heading above it and its body rows (the header
+// row left out), each cell as rendered text.
+type table struct {
+	heading string
+	rows    [][]string
+}
+
 var (
-	fenceOpenRE = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})(.*)$")
-	commentRE   = regexp.MustCompile(`(?s)<!--.*?-->`)
+	commentRE = regexp.MustCompile(`(?s)<!--.*?-->`)
+	tagRE     = regexp.MustCompile(`<[^>]*>`)
+	htmlIDRE  = regexp.MustCompile(`(?i)<[a-z][^>]*?\s(?:id|name)\s*=\s*["']([^"']+)["']`)
+	htmlURLRE = regexp.MustCompile(`(?i)\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+	// refUseRE finds a full reference link in prose: goldmark leaves one
+	// whose label has no definition as plain text.
+	refUseRE = regexp.MustCompile(`\]\[([^\]]+)\]`)
 )
+
+// mdReader holds the state of one parseMarkdown call.
+type mdReader struct {
+	f       *mdFile
+	src     []byte
+	noFence []byte
+	prose   []byte
+	// section is the text of the last heading seen.
+	section string
+	// defs holds the normalized labels of the reference definitions.
+	defs map[string]bool
+}
 
 // parseMarkdown reads the views of a Markdown text.
 func parseMarkdown(rel, raw string) *mdFile {
-	f := &mdFile{rel: rel, raw: raw}
-	lines := strings.SplitAfter(raw, "\n")
-	var out strings.Builder
-	var open *fence
+	r := &mdReader{
+		f:       &mdFile{rel: rel, raw: raw},
+		src:     []byte(raw),
+		noFence: []byte(raw),
+		prose:   []byte(blank(raw)),
+		defs:    map[string]bool{},
+	}
+	doc := gfm.Parser().Parse(text.NewReader(r.src))
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		return r.visit(n), nil // visit fails on nothing
+	})
+	r.f.noFence, r.f.prose = string(r.noFence), string(r.prose)
+	numberHeadings(r.f.headings)
+	for _, m := range refUseRE.FindAllStringSubmatchIndex(r.f.prose, -1) {
+		label := r.f.prose[m[2]:m[3]]
+		if !r.defs[normLabel(label)] {
+			r.f.undefined = append(r.f.undefined, link{line: lineOf(raw, m[0]), target: label})
+		}
+	}
+	return r.f
+}
+
+// visit records what node n adds to the views and says whether to walk
+// into its children.
+func (r *mdReader) visit(n ast.Node) ast.WalkStatus {
+	f := r.f
+	switch n := n.(type) {
+	case *ast.FencedCodeBlock:
+		r.addFence(n)
+		return ast.WalkSkipChildren
+	case *ast.CodeBlock, *ast.CodeSpan:
+		return ast.WalkSkipChildren // code, not prose
+	case *ast.Text:
+		copy(r.prose[n.Segment.Start:n.Segment.Stop], r.src[n.Segment.Start:n.Segment.Stop])
+	case *ast.Heading:
+		r.section = plainText(n, r.src)
+		f.headings = append(f.headings, heading{line: lineOf(f.raw, n.Pos()), text: r.section})
+	case *ast.Link:
+		if n.Reference == nil { // a reference link is checked at its definition
+			f.links = append(f.links, link{line: lineOf(f.raw, n.Pos()), target: string(n.Destination)})
+		}
+	case *ast.Image:
+		if n.Reference == nil {
+			f.links = append(f.links, link{line: lineOf(f.raw, n.Pos()), target: string(n.Destination)})
+		}
+	case *ast.AutoLink:
+		f.links = append(f.links, link{line: lineOf(f.raw, n.Pos()), target: string(n.URL(r.src))})
+		return ast.WalkSkipChildren
+	case *ast.LinkReferenceDefinition:
+		label := normLabel(string(n.Label))
+		r.defs[label] = true
+		if label != "embedmd" && label != "//" && string(n.Destination) != "#" {
+			// embedmd directives and [//]: # comments are no links
+			f.links = append(f.links, link{line: lineOf(f.raw, n.Pos()), target: string(n.Destination)})
+		}
+		return ast.WalkSkipChildren
+	case *ast.HTMLBlock:
+		segs := n.Lines().Sliced(0, n.Lines().Len())
+		if n.HasClosure() {
+			segs = append(segs, n.ClosureLine)
+		}
+		r.addHTML(segs, n.HTMLBlockType == ast.HTMLBlockType6 || n.HTMLBlockType == ast.HTMLBlockType7)
+		return ast.WalkSkipChildren
+	case *ast.RawHTML:
+		r.addHTML(n.Segments.Sliced(0, n.Segments.Len()), false)
+		return ast.WalkSkipChildren
+	case *extast.Table:
+		f.tables = append(f.tables, table{heading: r.section})
+	case *extast.TableRow:
+		var cells []string
+		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+			cells = append(cells, plainText(c, r.src))
+		}
+		t := &f.tables[len(f.tables)-1]
+		t.rows = append(t.rows, cells)
+	}
+	return ast.WalkContinue
+}
+
+// addFence records a fenced code block and blanks it, fences included,
+// out of noFence.
+func (r *mdReader) addFence(n *ast.FencedCodeBlock) {
+	raw := r.f.raw
+	start := lineStart(raw, n.Pos())
+	open := lineAt(raw, start)
+	marker := strings.TrimLeft(raw[n.Pos():start+len(open)], " \t")
+	marker = marker[:len(marker)-len(strings.TrimLeft(marker, marker[:1]))]
+	fc := fence{line: lineOf(raw, start), open: strings.TrimRight(open, "\r"), marker: marker}
+	if start > 0 {
+		fc.prev = strings.TrimRight(lineAt(raw, lineStart(raw, start-1)), "\r")
+	}
+	if w := strings.Fields(string(n.Language(r.src))); len(w) > 0 {
+		fc.lang = strings.ToLower(w[0])
+	}
+	end := start + len(open)
 	var body strings.Builder
-	for i, line := range lines {
-		text := strings.TrimRight(line, "\r\n")
-		if open != nil {
-			if isFenceClose(text, open.marker) {
-				open.body = body.String()
-				f.fences = append(f.fences, *open)
-				open = nil
-			} else {
-				body.WriteString(line)
-			}
-			out.WriteString(blank(line))
-			continue
-		}
-		if m := fenceOpenRE.FindStringSubmatch(text); m != nil &&
-			!(m[1][0] == '`' && strings.Contains(m[2], "`")) {
-			prev := ""
-			if i > 0 {
-				prev = strings.TrimRight(lines[i-1], "\r\n")
-			}
-			lang := ""
-			if w := strings.Fields(m[2]); len(w) > 0 {
-				lang = strings.ToLower(w[0])
-			}
-			open = &fence{line: i + 1, marker: m[1], lang: lang, prev: prev}
-			body.Reset()
-			out.WriteString(blank(line))
-			continue
-		}
-		out.WriteString(line)
+	for _, seg := range n.Lines().Sliced(0, n.Lines().Len()) {
+		body.Write(seg.Value(r.src))
+		end = seg.Stop
 	}
-	if open != nil { // An unclosed fence runs to the end of the file.
-		open.body = body.String()
-		f.fences = append(f.fences, *open)
+	fc.body = body.String()
+	// goldmark does not keep the closing fence; it is the next line, when
+	// that line is made of the marker's character only.
+	if end < len(raw) {
+		next := end
+		if raw[end-1] != '\n' {
+			next = lineStart(raw, end) + len(lineAt(raw, lineStart(raw, end))) + 1
+		}
+		if next < len(raw) {
+			t := strings.TrimSpace(strings.TrimLeft(lineAt(raw, next), " \t>"))
+			if len(t) >= len(marker) && strings.Trim(t, marker[:1]) == "" {
+				end = next + len(lineAt(raw, next))
+			}
+		}
 	}
-	f.noFence = commentRE.ReplaceAllStringFunc(out.String(), blank)
-	f.prose = blankCodeSpans(f.noFence)
-	return f
+	copy(r.noFence[start:end], blank(raw[start:end]))
+	r.f.fences = append(r.f.fences, fc)
 }
 
-// isFenceClose reports whether line closes a fence opened with marker.
-func isFenceClose(line, marker string) bool {
-	t := strings.TrimLeft(line, " ")
-	if len(line)-len(t) > 3 {
-		return false
+// addHTML records the link targets and ids of an HTML block or inline tag
+// made of segs and blanks its comments out of noFence. When hasText is set
+// (a block of ordinary tags, not a comment, <script>, <pre> or <style>),
+// the text between its tags goes into prose.
+func (r *mdReader) addHTML(segs []text.Segment, hasText bool) {
+	if len(segs) == 0 {
+		return
 	}
-	t = strings.TrimRight(t, " \t")
-	return len(t) >= len(marker) && strings.Trim(t, marker[:1]) == ""
+	var b strings.Builder
+	for _, s := range segs {
+		b.Write(r.src[s.Start:s.Stop])
+	}
+	h := commentRE.ReplaceAllStringFunc(b.String(), blank)
+	first := lineOf(r.f.raw, segs[0].Start)
+	lineIn := func(off int) int { return first + strings.Count(h[:off], "\n") }
+	for _, m := range htmlURLRE.FindAllStringSubmatchIndex(h, -1) {
+		t := ""
+		if m[2] >= 0 {
+			t = h[m[2]:m[3]]
+		} else {
+			t = h[m[4]:m[5]]
+		}
+		r.f.links = append(r.f.links, link{line: lineIn(m[0]), target: t})
+	}
+	for _, m := range htmlIDRE.FindAllStringSubmatch(h, -1) {
+		r.f.htmlIDs = append(r.f.htmlIDs, m[1])
+	}
+	readable := tagRE.ReplaceAllStringFunc(h, blank)
+	off := 0
+	for _, s := range segs {
+		n := s.Stop - s.Start
+		copy(r.noFence[s.Start:s.Stop], h[off:off+n])
+		if hasText {
+			copy(r.prose[s.Start:s.Stop], readable[off:off+n])
+		}
+		off += n
+	}
 }
 
-// blank replaces every character of s except newlines with a space.
-func blank(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' {
-			return '\n'
+// plainText returns the text of n as GitHub renders it: code and link
+// texts kept, markup and raw HTML dropped, escapes and entities resolved.
+func plainText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
 		}
-		return ' '
-	}, s)
-}
-
-// blankCodeSpans blanks inline code spans: a run of n backticks up to the
-// next run of exactly n backticks.
-func blankCodeSpans(s string) string {
-	b := []byte(s)
-	run := func(i int) int {
-		j := i
-		for j < len(b) && b[j] == '`' {
-			j++
-		}
-		return j - i
-	}
-	for i := 0; i < len(b); {
-		if b[i] != '`' {
-			i++
-			continue
-		}
-		n := run(i)
-		closed := false
-		for j := i + n; j < len(b); {
-			if b[j] != '`' {
-				j++
-				continue
-			}
-			m := run(j)
-			if m == n {
-				for k := i; k < j+m; k++ {
-					if b[k] != '\n' {
-						b[k] = ' '
-					}
+		switch c := c.(type) {
+		case *ast.CodeSpan:
+			for t := c.FirstChild(); t != nil; t = t.NextSibling() {
+				if t, ok := t.(*ast.Text); ok {
+					b.Write(t.Segment.Value(src))
 				}
-				i, closed = j+m, true
-				break
 			}
-			j += m
+			return ast.WalkSkipChildren, nil
+		case *ast.Text:
+			v := util.UnescapePunctuations(c.Segment.Value(src))
+			b.WriteString(html.UnescapeString(string(v)))
+		case *ast.String:
+			b.Write(c.Value)
+		case *ast.AutoLink:
+			b.Write(c.Label(src))
+			return ast.WalkSkipChildren, nil
+		case *ast.RawHTML:
+			return ast.WalkSkipChildren, nil
 		}
-		if !closed {
-			i += n
+		return ast.WalkContinue, nil
+	})
+	return strings.TrimSpace(b.String())
+}
+
+// blank replaces every byte of s except newlines with a space, so that
+// offsets into s stay offsets into the result.
+func blank(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c != '\n' {
+			b[i] = ' '
 		}
 	}
 	return string(b)
@@ -160,27 +327,26 @@ func lineOf(s string, off int) int {
 	return strings.Count(s[:off], "\n") + 1
 }
 
-// heading is one heading and the anchor GitHub gives it.
-type heading struct {
-	line   int
-	text   string
-	anchor string
+// lineStart returns the offset of the start of the line holding off.
+func lineStart(s string, off int) int {
+	return strings.LastIndexByte(s[:off], '\n') + 1
 }
 
-var (
-	atxRE    = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
-	setextRE = regexp.MustCompile(`^ {0,3}(=+|-+)[ \t]*$`)
-	htmlIDRE = regexp.MustCompile(`(?i)<[a-z][^>]*?\s(?:id|name)\s*=\s*["']([^"']+)["']`)
-)
+// lineAt returns the line of text that starts at byte offset i.
+func lineAt(text string, i int) string {
+	if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
+		return text[i : i+j]
+	}
+	return text[i:]
+}
 
-// headings lists the file's headings with GitHub's anchors, duplicates
-// numbered as GitHub does ("a", "a-1", "a-2").
-func (f *mdFile) headings() []heading {
-	var hs []heading
+// numberHeadings gives each heading its anchor, duplicates numbered as
+// GitHub does ("a", "a-1", "a-2").
+func numberHeadings(hs []heading) {
 	// occurrences follows github-slugger: a taken slug gets "-1", "-2", ...
 	occurrences := map[string]int{}
-	add := func(line int, text string) {
-		base := slug(text)
+	for i := range hs {
+		base := slug(hs[i].text)
 		a := base
 		for {
 			if _, taken := occurrences[a]; !taken {
@@ -190,60 +356,29 @@ func (f *mdFile) headings() []heading {
 			a = fmt.Sprintf("%s-%d", base, occurrences[base])
 		}
 		occurrences[a] = 0
-		hs = append(hs, heading{line: line, text: text, anchor: a})
+		hs[i].anchor = a
 	}
-	lines := strings.Split(f.noFence, "\n")
-	for i, line := range lines {
-		if m := atxRE.FindStringSubmatch(line); m != nil {
-			add(i+1, strings.TrimSpace(m[2]))
-			continue
-		}
-		if i > 0 && setextRE.MatchString(line) {
-			prev := strings.TrimSpace(lines[i-1])
-			if prev == "" || atxRE.MatchString(lines[i-1]) || strings.HasPrefix(prev, "|") ||
-				strings.HasPrefix(prev, "-") || strings.HasPrefix(prev, "*") ||
-				strings.HasPrefix(prev, ">") || setextRE.MatchString(lines[i-1]) {
-				continue
-			}
-			add(i, prev)
-		}
-	}
-	return hs
 }
 
 // anchors returns every anchor a link into this file may name: heading
 // slugs and explicit id or name attributes in HTML.
 func (f *mdFile) anchors() map[string]bool {
 	a := map[string]bool{}
-	for _, h := range f.headings() {
+	for _, h := range f.headings {
 		a[h.anchor] = true
 	}
-	for _, m := range htmlIDRE.FindAllStringSubmatch(f.prose, -1) {
-		a[m[1]] = true
+	for _, id := range f.htmlIDs {
+		a[id] = true
 	}
 	return a
 }
 
-var (
-	imageRE    = regexp.MustCompile(`!\[([^\]]*)\]\([^)]*\)`)
-	linkTextRE = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
-	refTextRE  = regexp.MustCompile(`\[([^\]]*)\]\[[^\]]*\]`)
-	tagRE      = regexp.MustCompile(`<[^>]*>`)
-	emphRE     = regexp.MustCompile(`(^|[\s(])(?:\*+|_+)|(?:\*+|_+)($|[\s).,:;!?])`)
-)
-
-// slug turns a heading's Markdown text into the anchor GitHub generates:
-// render the inline Markdown to text, lower-case it as JavaScript does
-// (so "İ" becomes "i" plus a combining dot above, U+0307), drop everything
-// that is not a letter, mark, number, connector, space or hyphen, and turn
-// spaces into hyphens. Turkish letters (ç ğ ı ö ş ü) stay as they are.
+// slug turns a heading's rendered text into the anchor GitHub generates:
+// lower-case it as JavaScript does (so "İ" becomes "i" plus a combining
+// dot above, U+0307), drop everything that is not a letter, mark, number,
+// connector, space or hyphen, and turn spaces into hyphens. Turkish
+// letters (ç ğ ı ö ş ü) stay as they are.
 func slug(text string) string {
-	text = imageRE.ReplaceAllString(text, "$1")
-	text = linkTextRE.ReplaceAllString(text, "$1")
-	text = refTextRE.ReplaceAllString(text, "$1")
-	text = tagRE.ReplaceAllString(text, "")
-	text = strings.ReplaceAll(text, "`", "")
-	text = emphRE.ReplaceAllString(text, "$1$2")
 	var b strings.Builder
 	for _, r := range text {
 		switch {
@@ -258,96 +393,12 @@ func slug(text string) string {
 	return strings.ReplaceAll(b.String(), " ", "-")
 }
 
-// link is one link found in a Markdown file.
-type link struct {
-	line   int
-	target string
-}
-
-var (
-	refDefRE  = regexp.MustCompile(`(?m)^ {0,3}\[([^\]]+)\]:[ \t]*(<[^>]*>|\S+)`)
-	refUseRE  = regexp.MustCompile(`\]\[([^\]]+)\]`)
-	htmlURLRE = regexp.MustCompile(`(?i)\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')`)
-	schemeRE  = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
-)
-
-// links returns the link targets of the file: inline links and images,
-// reference definitions and HTML href/src attributes, outside code. It also
-// returns full reference links whose label has no definition.
-func (f *mdFile) links() (links []link, undefined []link) {
-	s := f.prose
-	for i := strings.Index(s, "]("); i >= 0; {
-		start := i + 2
-		if dest, ok := parseDest(s[start:]); ok {
-			links = append(links, link{line: lineOf(s, start), target: dest})
-		}
-		next := strings.Index(s[start:], "](")
-		if next < 0 {
-			break
-		}
-		i = start + next
-	}
-	defs := map[string]bool{}
-	for _, m := range refDefRE.FindAllStringSubmatchIndex(s, -1) {
-		label := normLabel(s[m[2]:m[3]])
-		target := strings.Trim(s[m[4]:m[5]], "<>")
-		defs[label] = true
-		if label == "embedmd" || label == "//" || target == "#" {
-			continue // embedmd directives and comments, checked elsewhere
-		}
-		links = append(links, link{line: lineOf(s, m[0]), target: target})
-	}
-	for _, m := range refUseRE.FindAllStringSubmatchIndex(s, -1) {
-		if label := normLabel(s[m[2]:m[3]]); !defs[label] {
-			undefined = append(undefined, link{line: lineOf(s, m[0]), target: s[m[2]:m[3]]})
-		}
-	}
-	for _, m := range htmlURLRE.FindAllStringSubmatchIndex(s, -1) {
-		var t string
-		if m[2] >= 0 {
-			t = s[m[2]:m[3]]
-		} else {
-			t = s[m[4]:m[5]]
-		}
-		links = append(links, link{line: lineOf(s, m[0]), target: t})
-	}
-	return links, undefined
-}
-
 // normLabel folds a reference label as CommonMark does.
 func normLabel(s string) string {
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
 }
 
-// parseDest reads an inline link destination at the start of s (just after
-// "]("): either <...> or a run without spaces and with balanced parentheses.
-func parseDest(s string) (string, bool) {
-	s = strings.TrimLeft(s, " \t")
-	if strings.HasPrefix(s, "<") {
-		end := strings.IndexAny(s, ">\n")
-		if end < 0 || s[end] != '>' {
-			return "", false
-		}
-		return s[1:end], true
-	}
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\' && i+1 < len(s):
-			i++
-		case c == '(':
-			depth++
-		case c == ')':
-			if depth == 0 {
-				return s[:i], true
-			}
-			depth--
-		case c == ' ' || c == '\t' || c == '\n':
-			return s[:i], depth == 0
-		}
-	}
-	return "", false
-}
+var schemeRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
 
 // isExternal reports whether a link target leaves the repository
 // (a scheme such as https: or mailto:, or a protocol-relative //host).
