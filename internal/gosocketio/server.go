@@ -3,7 +3,7 @@
 // çevresinden dolaşır. Adımlar onu bir kütüphane gibi içe aktarır; her
 // adımın kendi dosyaları yalnızca o adımın dersini gösterir.
 //
-// İki parçası var:
+// Bütün yüzü birkaç fonksiyondur:
 //
 //   - NewServer, güvenli seçeneklerle bir *socketio.Server döndürür:
 //     rastgele oturum kimlikleri, iki taşımada da köken denetimi ve
@@ -12,6 +12,8 @@
 //   - Handler, sunucunun önüne konan HTTP katmanıdır: EIO=3 olmayan
 //     istemcileri (socket.io-client 3.x ve 4.x) açık bir açıklamayla,
 //     izin verilmeyen kökenleri 403 ile reddeder, istek gövdesini sınırlar.
+//   - Close, sunucuyu kütüphanenin çökmesine yol açmadan kapatır; Refuse,
+//     OnConnect'te bir bağlantıyı nedenini söyleyerek geri çevirir.
 //
 // Her hatanın ne olduğu, kütüphanenin kendi deposunda nerede düzeltildiği
 // ve burada nasıl aşıldığı docs/06-surum-uyumlulugu.md sayfasındadır.
@@ -23,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	socketio "github.com/googollee/go-socket.io"
@@ -78,17 +81,66 @@ func NewServer(opts Options) *socketio.Server {
 	allowed := originSet(opts.AllowedOrigins)
 	checkOrigin := func(r *http.Request) bool { return originAllowed(r, allowed) }
 	polling := &pollingTransport{log: log, maxQueue: int(opts.maxPayload())}
-	return socketio.NewServer(&engineio.Options{
+	ws := newWebsocketTransport(log, opts.maxPayload(), checkOrigin, polling)
+	srv := socketio.NewServer(&engineio.Options{
 		PingInterval: opts.PingInterval,
 		PingTimeout:  opts.PingTimeout,
-		Transports: []transport.Transport{
-			polling,
-			newWebsocketTransport(log, opts.maxPayload(), checkOrigin, polling),
-		},
+		Transports:   []transport.Transport{polling, ws},
 		// Kütüphanenin varsayılan oturum kimlikleri 1, 2, 3 diye gider ve
 		// tahmin edilebilir; başkasının oturumuna istek göndermek kolaylaşır.
 		SessionIDGenerator: randomID{},
 	})
+	websockets.Store(srv, ws)
+	return srv
+}
+
+// websockets, NewServer'ın kurduğu her sunucunun WebSocket taşımasıdır
+// (Close için).
+var websockets sync.Map
+
+// Close, srv'yi kapatır: yeni bağlantıları kabul eden döngüsü (Serve)
+// biter. srv.Close'u doğrudan çağırmayın. go-socket.io bir oturumu ayrı
+// bir goroutine'de kurar ve sonunda kabul kanalına gönderir; kanal o
+// sırada kapanmışsa süreç çöker. http.Server.Shutdown, WebSocket'e
+// yükseltilmiş isteklerin işleyicisini beklemez; bu yüzden Close, önce
+// kurulmakta olan WebSocket oturumlarını (en çok birkaç saniye) bekler.
+// Uzun yoklamada el sıkışma isteği oturum kurulana kadar sürdüğü için
+// Shutdown onu zaten bekler. HTTP sunucusu kapandıktan sonra çağırın.
+func Close(srv *socketio.Server) error {
+	if ws, ok := websockets.LoadAndDelete(srv); ok {
+		done := make(chan struct{})
+		go func() {
+			ws.(*websocketTransport).setups.Wait()
+			close(done)
+		}()
+		t := time.NewTimer(handshakeWait)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		}
+	}
+	return srv.Close()
+}
+
+// FlushEvent, hiçbir istemcinin dinlemediği bir olaydır. go-socket.io'nun
+// Emit'i paketi yazmadan, bağlantının yazıcısı paketi alınca döner; hemen
+// ardından gelen Close, paketi yolda bırakabilir. Yazıcı paketleri sırayla
+// yazdığı için Emit(FlushEvent)'in dönmesi, öncekilerin yazıldığını
+// gösterir.
+const FlushEvent = "flush"
+
+// Refuse, OnConnect içinde bir bağlantıyı geri çevirir: istemciye event
+// olayını args ile gönderir ve bağlantıyı kapatır; beklemez. OnConnect
+// ardından nil döndürmelidir. go-socket.io v1.7.0'da OnConnect'ten hata
+// döndürmek bağlantıyı kapatır ama oturumu kütüphanenin listesinden hiç
+// silmez (bellek sızar) ve istemciye bir neden de söylemez.
+func Refuse(c socketio.Conn, event string, args ...any) {
+	go func() {
+		c.Emit(event, args...)
+		c.Emit(FlushEvent)
+		_ = c.Close()
+	}()
 }
 
 // eioRefusal, eski protokolü konuşan bu sunucuya yeni bir istemci (3.x ya

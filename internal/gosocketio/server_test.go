@@ -437,3 +437,82 @@ func sameHost(origin, host string) bool {
 	u, err := url.Parse(origin)
 	return err == nil && strings.EqualFold(u.Host, host)
 }
+
+// TestCloseRightAfterAHandshakeIsSafe: go-socket.io sets a session up in
+// a goroutine of its own that ends with a send on its accept channel;
+// socketio.Server.Close closes that channel, and a send on a closed
+// channel crashes the process. http.Server.Shutdown does not wait for a
+// WebSocket's handler, so Close must wait for sessions still being set up.
+func TestCloseRightAfterAHandshakeIsSafe(t *testing.T) {
+	for i := range 300 {
+		opts := Options{Logger: slog.New(slog.DiscardHandler)}
+		srv := NewServer(opts)
+		srv.OnConnect("/", func(socketio.Conn) error { return nil })
+		go func() { _ = srv.Serve() }()
+		ts := httptest.NewServer(Handler(srv, opts))
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/socket.io/?EIO=3&transport=websocket", nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		ts.Close()
+		if err := Close(srv); err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.Close()
+	}
+}
+
+// TestRefuseSaysWhyAndFreesTheSession: a connection refused in OnConnect
+// gets the reason, then the close, and go-socket.io's session list does
+// not keep it (returning an error from OnConnect would leak it).
+func TestRefuseSaysWhyAndFreesTheSession(t *testing.T) {
+	opts := Options{Logger: slog.New(slog.DiscardHandler)}
+	srv := NewServer(opts)
+	srv.OnConnect("/", func(c socketio.Conn) error {
+		Refuse(c, "chat notice", "sunucu dolu")
+		return nil
+	})
+	go func() { _ = srv.Serve() }()
+	ts := httptest.NewServer(Handler(srv, opts))
+	t.Cleanup(func() {
+		ts.Close()
+		_ = Close(srv)
+	})
+	for _, mode := range []string{sioclient.TransportPolling, sioclient.TransportWebsocket} {
+		for range 10 {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			c, err := sioclient.Dial(ctx, ts.URL, sioclient.DialOptions{Transport: mode})
+			if err != nil {
+				cancel()
+				t.Fatalf("%s: %v", mode, err)
+			}
+			ev, err := c.Next(ctx, "chat notice")
+			cancel()
+			if got, _ := ev.StringArg(0); err != nil || got != "sunucu dolu" {
+				t.Fatalf("%s: notice %q, %v", mode, got, err)
+			}
+			<-c.Done()
+		}
+	}
+	if !waitTrue(func() bool { return srv.Count() == 0 }) {
+		t.Fatalf("go-socket.io still counts %d sessions", srv.Count())
+	}
+}
+
+// waitTrue checks cond on every change of a short ticker until it holds
+// or wait passes.
+func waitTrue(cond func() bool) bool {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(wait)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return cond()
+		}
+	}
+	return true
+}

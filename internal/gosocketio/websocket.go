@@ -12,9 +12,9 @@ package gosocketio
 //   - Kütüphane her okunan ve yazılan çerçeve için bir zamanlayıcı ve bir
 //     goroutine başlatıyordu ("Did you forget to Close()" uyarısı için);
 //     burada yok.
-//   - HTTP işleyicisi oturum kurulunca döner; kütüphanede bağlantı
+//   - HTTP işleyicisi bağlantı kurulunca döner; kütüphanede bağlantı
 //     kapanana kadar bekliyordu, bağlantı başına bir goroutine daha
-//     tutuyordu.
+//     tutuyordu. Kurulmakta olan oturumları Close bekler.
 
 import (
 	"errors"
@@ -47,6 +47,9 @@ type websocketTransport struct {
 	// polling, yükseltmede yerine geçilen uzun yoklama bağlantısını bulmak
 	// içindir.
 	polling *pollingTransport
+	// setups, go-socket.io'nun kurmakta olduğu WebSocket oturumlarıdır
+	// (bkz. Close).
+	setups sync.WaitGroup
 }
 
 func newWebsocketTransport(log *slog.Logger, readLimit int64, checkOrigin func(*http.Request) bool, polling *pollingTransport) *websocketTransport {
@@ -72,13 +75,22 @@ func (t *websocketTransport) Dial(*url.URL, http.Header) (transport.Conn, error)
 // Accept, isteği WebSocket'e yükseltir. İstekte oturum kimliği varsa bu
 // bir yükseltmedir: uzun yoklama bağlantısına halefi bildirilir.
 func (t *websocketTransport) Accept(w http.ResponseWriter, r *http.Request) (transport.Conn, error) {
+	sid := r.URL.Query().Get("sid")
+	if sid == "" {
+		// Yeni bir oturum: istek HTTP sunucusundan kopmadan (Upgrade)
+		// önce sayılır; markReady bitirir, Close bekler.
+		t.setups.Add(1)
+	}
 	ws, err := t.upgrader.Upgrade(w, r, w.Header())
 	if err != nil {
+		if sid == "" {
+			t.setups.Done()
+		}
 		return nil, err
 	}
 	ws.SetReadLimit(t.readLimit)
 	c := &wsConn{t: t, ws: ws, url: *r.URL, header: r.Header, ready: make(chan struct{})}
-	if sid := r.URL.Query().Get("sid"); sid != "" {
+	if sid != "" {
 		c.markReady() // bir yükseltme: oturum zaten kurulu
 		if pc, ok := t.polling.conns.Load(sid); ok {
 			pc.(*pollingConn).handOver(c)
@@ -104,22 +116,18 @@ type wsConn struct {
 	readyOnce sync.Once
 }
 
-func (c *wsConn) markReady() { c.readyOnce.Do(func() { close(c.ready) }) }
-
-// ServeHTTP, yeni bir oturumun el sıkışma isteğini, go-socket.io oturumu
-// kurmayı bitirene kadar açık tutar. Kütüphane oturumu ayrı bir
-// goroutine'de kurar ve sonunda kabul kanalına gönderir; kanal kapandıysa
-// (socketio.Server.Close) süreç çöker. İstek bunu beklediği için
-// http.Server.Shutdown döndüğünde kurulmakta olan oturum kalmaz ve Close
-// güvenlidir.
-func (c *wsConn) ServeHTTP(http.ResponseWriter, *http.Request) {
-	t := time.NewTimer(handshakeWait)
-	defer t.Stop()
-	select {
-	case <-c.ready:
-	case <-t.C:
-	}
+func (c *wsConn) markReady() {
+	c.readyOnce.Do(func() {
+		close(c.ready)
+		if !c.upgrade() {
+			c.t.setups.Done()
+		}
+	})
 }
+
+// upgrade, bağlantının bir yükseltme olduğunu (oturum kimliğiyle geldiğini)
+// söyler.
+func (c *wsConn) upgrade() bool { return c.url.Query().Get("sid") != "" }
 
 // NextReader, bir sonraki çerçeveyi okur.
 func (c *wsConn) NextReader() (frame.Type, packet.Type, io.ReadCloser, error) {

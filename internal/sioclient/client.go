@@ -1023,6 +1023,11 @@ func (c *Client) Close() error {
 			}
 			if err == nil {
 				err = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
+				if errors.Is(err, websocket.ErrCloseSent) {
+					// The server's close frame came first and the reader
+					// answered it: the close handshake is done.
+					err = nil
+				}
 			}
 			c.wsMu.Unlock()
 		} else {

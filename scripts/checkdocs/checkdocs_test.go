@@ -559,7 +559,16 @@ func avoidedTerms(glossary *mdFile) []avoidedTerm {
 				continue
 			}
 			// A cell may list several forms: "deploy etmek / deploy edilen".
-			for word := range strings.SplitSeq(cells[0], " / ") {
+			// A single form is a stem and also matches its inflections
+			// ("müşteri" matches "müşteriler"); listed forms match only as
+			// whole words, so that "ileti" does not catch "iletişim" or the
+			// verb "iletilir".
+			forms := strings.Split(cells[0], " / ")
+			end := ""
+			if len(forms) > 1 {
+				end = `(?:$|[^\p{L}])`
+			}
+			for _, word := range forms {
 				word = strings.TrimSpace(word)
 				words := strings.Fields(turkishLower(word))
 				for i, w := range words {
@@ -568,7 +577,7 @@ func avoidedTerms(glossary *mdFile) []avoidedTerm {
 				terms = append(terms, avoidedTerm{
 					word:    word,
 					instead: cells[1],
-					re:      regexp.MustCompile(`(?:^|[^\p{L}])(` + strings.Join(words, `\s+`) + `)`),
+					re:      regexp.MustCompile(`(?:^|[^\p{L}])(` + strings.Join(words, `\s+`) + `)` + end),
 				})
 			}
 		}

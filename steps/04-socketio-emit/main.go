@@ -133,9 +133,10 @@ func run(ctx context.Context, addr string, allowedOrigins []string) error {
 		close(closed)
 	})
 
-	// Socket.IO sunucusu yeni bağlantıları kendi döngüsünde kabul eder.
+	// Socket.IO sunucusu yeni bağlantıları kendi döngüsünde kabul eder;
+	// gosocketio.Close onu, kurulmakta olan oturumları bekleyerek kapatır.
 	go func() { _ = handler.io.Serve() }()
-	defer handler.io.Close()
+	defer gosocketio.Close(handler.io)
 
 	// Önce portu açıyoruz, sonra "dinliyor" diyoruz: bu satır göründüğünde
 	// bağlantılar gerçekten kabul edilir.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sohbet/internal/chattest"
+	"sohbet/internal/gosocketio"
 	"sohbet/internal/sioclient"
 	"sohbet/third_party/socketioclient"
 )
@@ -27,12 +28,11 @@ func startServer(t *testing.T, allowedOrigins ...string) (*server, string) {
 	s := newServer(allowedOrigins)
 	go func() { _ = s.io.Serve() }()
 	ts := httptest.NewServer(s)
-	// s.io.Close is not called here: go-socket.io v1.7.0 closes its
-	// accept channel without waiting for sessions still being set up,
-	// which the race detector reports. run calls it once HTTP is down.
+	// As run does: close everyone, stop HTTP, then Socket.IO.
 	t.Cleanup(func() {
 		s.closeConnections()
 		ts.Close()
+		_ = gosocketio.Close(s.io)
 	})
 	return s, ts.URL
 }

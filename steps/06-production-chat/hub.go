@@ -7,6 +7,8 @@ import (
 	"time"
 
 	socketio "github.com/googollee/go-socket.io"
+
+	"sohbet/internal/gosocketio"
 )
 
 // hub.add'in hataları.
@@ -191,12 +193,6 @@ func (c *client) notify(event, text string, max int) {
 	c.push(outgoing{event, text}, max)
 }
 
-// flushEvent, closeAll'ın bildirimden sonra gönderdiği, hiçbir
-// istemcinin dinlemediği olaydır. go-socket.io'nun Emit'i paketi yazmadan,
-// bağlantının yazıcısı paketi alınca döner; yazıcı paketleri sırayla
-// yazdığı için ikinci Emit'in dönmesi, bildirimin yazıldığını gösterir.
-const flushEvent = "flush"
-
 // closeAll, herkese son bir bildirim göndermeyi dener, en çok wait kadar
 // bekler ve bütün bağlantıları kapatır. Kapanışta kullanılır.
 func (h *hub) closeAll(notice string, wait time.Duration) {
@@ -220,7 +216,8 @@ func (h *hub) closeAll(notice string, wait time.Duration) {
 		go func() {
 			defer sent.Done()
 			c.conn.Emit("chat notice", notice)
-			c.conn.Emit(flushEvent)
+			// İkinci Emit döndüğünde bildirim yazılmıştır.
+			c.conn.Emit(gosocketio.FlushEvent)
 		}()
 	}
 	allSent := make(chan struct{})

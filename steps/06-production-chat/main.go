@@ -185,12 +185,14 @@ func newServer(cfg config, log *slog.Logger) *server {
 	s.io = gosocketio.NewServer(opts)
 
 	// Kullanıcıları go-socket.io'nun odaları değil hub tutar. hub.add,
-	// sunucu doluysa ya da kapanıyorsa reddeder; go-socket.io o zaman
-	// bağlantıyı kapatır.
+	// sunucu doluysa ya da kapanıyorsa reddeder; o zaman bağlantıya
+	// nedenini söyleyip kapatırız. (OnConnect'ten hata döndürmek
+	// go-socket.io v1.7.0'da oturumu sızdırır; gosocketio.Refuse'a bakın.)
 	s.io.OnConnect("/", func(c socketio.Conn) error {
 		if _, err := s.hub.add(c, newRateLimiter(cfg.messageRate, cfg.messageBurst, time.Now())); err != nil {
 			s.log.Warn("bağlantı reddedildi", "id", c.ID(), "reason", err)
-			return err
+			gosocketio.Refuse(c, "chat notice", "Bağlanamadınız: "+err.Error()+". Biraz sonra tekrar deneyin.")
+			return nil
 		}
 		s.log.Info("bağlandı", "id", c.ID(), "transport", transportOf(c), "users", s.hub.count())
 		return nil
@@ -360,8 +362,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	// Socket.IO sunucusu yeni bağlantıları kendi döngüsünde kabul eder.
 	// Her dönüş yolunda kapatılır; normal kapanışta HTTP kapandıktan sonra.
+	// gosocketio.Close, kurulmakta olan oturumları bekleyerek kapatır.
 	go func() { _ = handler.io.Serve() }()
-	defer handler.io.Close()
+	defer gosocketio.Close(handler.io)
 
 	// Önce portu açıyoruz, sonra "dinliyor" diyoruz: bu satır
 	// göründüğünde bağlantılar gerçekten kabul edilir.

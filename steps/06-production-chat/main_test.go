@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sohbet/internal/chattest"
+	"sohbet/internal/gosocketio"
 	"sohbet/internal/sioclient"
 	"sohbet/third_party/socketioclient"
 )
@@ -46,7 +47,7 @@ func startServer(t testing.TB, cfg config) (*server, string, *chattest.LogBuffer
 		s.shuttingDown.Store(true)
 		s.hub.closeAll(restartNotice, time.Second)
 		ts.Close()
-		_ = s.io.Close()
+		_ = gosocketio.Close(s.io)
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}

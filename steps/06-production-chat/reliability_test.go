@@ -25,6 +25,7 @@ import (
 	"go.uber.org/goleak"
 
 	"sohbet/internal/chattest"
+	"sohbet/internal/gosocketio"
 	"sohbet/internal/sioclient"
 )
 
@@ -456,7 +457,7 @@ func TestNoGoroutineLeakAfterThousandCycles(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer func() {
 		ts.Close()
-		_ = s.io.Close()
+		_ = gosocketio.Close(s.io)
 	}()
 	ignore := goleak.IgnoreCurrent()
 	before := runtime.NumGoroutine()
@@ -536,6 +537,16 @@ func TestParallelHandshakesCannotPassTheLimit(t *testing.T) {
 	}
 	if n := healthConnections(base); n != limit {
 		t.Fatalf("/healthz counts %d, want %d", n, limit)
+	}
+	// Each one closed after connecting was told why.
+	for _, c := range open {
+		if c.Err() == nil {
+			continue
+		}
+		notice := next(t, c, "chat notice")
+		if !strings.Contains(notice, "sunucu dolu") {
+			t.Errorf("a refused client was told %q", notice)
+		}
 	}
 	t.Logf("%d handshakes at once with MAX_CONNECTIONS=%d: %d refused with 503, %d closed after connecting, %d stayed",
 		tries, limit, refused, len(open)-limit, limit)
