@@ -127,6 +127,8 @@ type Tab struct {
 	// Ctx is the chromedp context of the tab; pass it to chromedp.Do/Run.
 	Ctx context.Context
 
+	close context.CancelFunc
+
 	mu       sync.Mutex
 	errors   []string
 	requests []string
@@ -144,6 +146,7 @@ func (b *Browser) NewTab(t testing.TB, width, height int) *Tab {
 		chromedp.WithListener(func(ev any) { tab.record(ctx, ev) }),
 	)
 	tab.Ctx = ctx
+	tab.close = cancel
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
 		t.Fatalf("open tab: %v", err)
@@ -395,6 +398,27 @@ func (tab *Tab) Type(t testing.TB, text string) {
 		chromedp.SendKeys(chromedp.CSS("#input"), text),
 	); err != nil {
 		t.Fatalf("type %q: %v", text, err)
+	}
+}
+
+// Close closes the tab like a user closing it: its connections end.
+func (tab *Tab) Close(t testing.TB) {
+	t.Helper()
+	tab.close()
+}
+
+// Fill clears the input matched by the CSS selector, types text into it
+// like a user, key by key, and presses Enter, which submits its form.
+func (tab *Tab) Fill(t testing.TB, selector, text string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab.Ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible)); err != nil {
+		t.Fatalf("fill %s: %v", selector, err)
+	}
+	Eval[string](t, tab, fmt.Sprintf(`document.querySelector(%q).value = ""`, selector))
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(selector), text+"\r")); err != nil {
+		t.Fatalf("fill %s with %q: %v", selector, text, err)
 	}
 }
 

@@ -131,6 +131,7 @@ type pollingConn struct {
 	paused        bool // yükseltme sürüyor
 	closing       bool // Close başladı
 	superseded    bool // duraklatılmışken kapandı: yerini WebSocket'e bıraktı
+	gone          bool // istemci gitti: kapanış istedi, GET'ini kesti ya da sustu
 	readRetried   bool
 	writeRetried  bool
 	successor     *wsConn
@@ -199,8 +200,17 @@ func (c *pollingConn) NextReader() (frame.Type, packet.Type, io.ReadCloser, erro
 	case <-c.closed:
 		return 0, 0, nil, c.closedErr(&c.readRetried)
 	case <-timeout:
+		c.markGone()
 		return 0, 0, nil, errReadTimeout
 	}
+}
+
+// markGone, istemcinin artık yoklamayacağını kaydeder: Close onun son
+// GET'ini beklemez.
+func (c *pollingConn) markGone() {
+	c.mu.Lock()
+	c.gone = true
+	c.mu.Unlock()
 }
 
 // NextWriter, bir paket yazıcısı döndürür; paket, yazıcı kapatılınca
@@ -297,12 +307,12 @@ func (c *pollingConn) Close() error {
 	var leftovers []eioPacket
 	if c.superseded {
 		leftovers, c.out, c.outBytes = c.out, nil, 0
-	} else {
+	} else if !c.gone {
 		// Node'un engine.io'su gibi: kuyrukta kalanlar (örneğin "sunucu
 		// yeniden başlıyor" bildirimi) bekleyen ya da gelecek GET ile, bir
 		// kapanış paketinin önünde gider; en çok closeWait kadar beklenir.
 		deadline := time.Now().Add(closeWait)
-		for len(c.out) > 0 && c.wait(deadline, nil) {
+		for len(c.out) > 0 && !c.gone && c.wait(deadline, nil) {
 		}
 		c.out, c.outBytes = nil, 0
 	}
@@ -356,7 +366,7 @@ func (c *pollingConn) serveGet(w http.ResponseWriter, r *http.Request) {
 				// İstemci bekleyen isteğini kesti: sekme kapandı ya da
 				// yenilendi. Node'un engine.io'su gibi oturumu hemen
 				// bitiririz; ping süresini beklemeyiz.
-				c.getting = false
+				c.getting, c.gone = false, true
 				c.mu.Unlock()
 				_ = c.Close()
 				return
@@ -426,6 +436,9 @@ func (c *pollingConn) servePost(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	for _, p := range packets {
+		if p.pt == packet.CLOSE {
+			c.markGone() // istemci kapanış istedi: bir daha yoklamaz
+		}
 		select {
 		case c.inbox <- p:
 		case <-c.closed:

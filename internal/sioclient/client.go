@@ -804,8 +804,14 @@ func (c *Client) handleMessage(m string) {
 		}
 	case '3':
 		id, data := splitID(rest)
+		if id < 0 {
+			// go-socket.io v1.7.0 answers every handler that returns a
+			// value, even when no acknowledgement was asked for; like
+			// socket.io-client, ignore an answer nobody waits for.
+			return
+		}
 		var args []json.RawMessage
-		if err := json.Unmarshal([]byte(data), &args); err != nil || id < 0 {
+		if err := json.Unmarshal([]byte(data), &args); err != nil {
 			bad("undecodable acknowledgement")
 			return
 		}

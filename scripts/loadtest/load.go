@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,44 +9,51 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"sohbet/internal/sioclient"
 )
+
+// chatEvent is the event that the chat servers of the course relay.
+const chatEvent = "chat message"
+
+// maxPendingAcks bounds the acknowledgements awaited at once, one goroutine
+// each. A message sent while that many are pending still goes out, but its
+// answer is not awaited and it counts as an ack timeout: the server is far
+// behind by then.
+const maxPendingAcks = 10000
 
 // Config describes one load run.
 type Config struct {
 	URL            string
 	Protocol       string // "socketio" or "websocket"
 	Transport      string // socketio: "websocket", "polling" or "upgrade"
-	Path           string // socketio: "/socket.io/"; websocket: "/ws"
 	Origin         string
-	Event          string
 	Clients        int
 	Senders        int
 	Rate           float64 // messages per second, all senders together
 	Duration       time.Duration
 	Warmup         time.Duration
-	Drain          time.Duration
+	Drain          time.Duration // also the longest wait for one acknowledgement
 	Settle         time.Duration
 	ConnectRate    float64 // new connections per second
 	ConnectTimeout time.Duration
 	DialParallel   int
 	PayloadBytes   int
-	Expect         string // "all" (broadcast) or "sender" (echo)
+	Ack            bool // socketio: every message asks for an acknowledgement
 	PID            int
 	Label          string
 	Progress       io.Writer
 	ProgressEvery  time.Duration
 }
+
+// echo reports whether each message comes back to its sender only (step
+// 02's /ws echo) instead of going to every client.
+func (c Config) echo() bool { return c.Protocol == "websocket" }
 
 // Result is what a run measured. Durations are in milliseconds.
 type Result struct {
@@ -85,6 +93,9 @@ type Result struct {
 	LatencyMean  float64 `json:"mean_ms"`
 	DrainTimeout bool    `json:"drain_timeout"`
 
+	// AckStats is nil, and its fields absent from the JSON, without -ack.
+	*AckStats
+
 	LoadAvgStart string `json:"loadavg_start,omitempty"` // /proc/loadavg: is the machine busy?
 	LoadAvgEnd   string `json:"loadavg_end,omitempty"`
 
@@ -97,12 +108,24 @@ type Result struct {
 	ProcSampleErrs int     `json:"proc_errors,omitempty"`
 }
 
-// client is one connection of the run, whatever its protocol.
-type client interface {
-	send(payload string) error
-	done() <-chan struct{}
-	err() error
-	close()
+// AckStats are the acknowledgements of the measured messages of a run with
+// -ack. Latency runs from the send to an answer with ok true.
+type AckStats struct {
+	Acks        int64   `json:"acks"`         // answers with ok true
+	AckErrors   int64   `json:"ack_errors"`   // answers with ok false, or undecodable
+	AckTimeouts int64   `json:"ack_timeouts"` // no answer within -drain
+	AckP50      float64 `json:"ack_p50_ms"`
+	AckP90      float64 `json:"ack_p90_ms"`
+	AckP99      float64 `json:"ack_p99_ms"`
+	AckMax      float64 `json:"ack_max_ms"`
+}
+
+// ackAnswer is the server's answer to an acknowledged message:
+// {"ok": true, "id": N} or {"ok": false, "error": "…", "retry": bool}.
+type ackAnswer struct {
+	OK    *bool  `json:"ok"`
+	Error string `json:"error"`
+	Retry bool   `json:"retry"`
 }
 
 // receiver keeps what one client received. Only its own reader goroutine
@@ -120,19 +143,29 @@ type run struct {
 	cfg    Config
 	id     string // run ID carried in every payload
 	base   time.Time
-	lat    shardedHistogram
+	proc   sampler
 	recv   []*receiver
-	sent   atomic.Int64 // measured messages sent
-	warm   atomic.Int64 // warm-up messages sent
-	sendEr atomic.Int64
-	deliv  atomic.Int64 // measured unique deliveries
-	lastAt atomic.Int64 // ns since base of the last measured delivery
-	disc   atomic.Int64
-	phase  atomic.Value // string, for the progress line
-	// warmEnd and sendEnd are the ends of the warm-up and of sending, in
-	// ns since base.
-	warmEnd atomic.Int64
-	sendEnd atomic.Int64
+	lat    shardedHistogram // delivery latency of measured messages
+	ackLat shardedHistogram // acknowledgement latency of measured messages
+
+	connected atomic.Int64
+	failed    atomic.Int64 // clients that could not connect
+	sent      atomic.Int64 // measured messages sent
+	warm      atomic.Int64 // warm-up messages sent
+	sendEr    atomic.Int64
+	deliv     atomic.Int64 // measured unique deliveries
+	lastAt    atomic.Int64 // ns since base of the last measured delivery
+	disc      atomic.Int64
+	acks      atomic.Int64
+	ackErr    atomic.Int64
+	ackTO     atomic.Int64
+	phase     atomic.Value // string, for the progress line
+	warmEnd   atomic.Int64 // end of the warm-up, ns since base
+
+	// ackSlots holds one token per awaited acknowledgement; ackWG waits
+	// for their goroutines.
+	ackSlots chan struct{}
+	ackWG    sync.WaitGroup
 
 	errMu    sync.Mutex
 	firstErr error
@@ -146,30 +179,344 @@ func (r *run) noteErr(err error) {
 	}
 }
 
-// payload is "loadtest <run> <sender> <seq> <m|w> <sentNs> [padding]": a
-// plain string, because the chat servers relay strings only.
-func (r *run) payload(sender int, seq uint64, measured bool, pad string) string {
-	ph := "w"
+// Run performs one load run and returns its result; err is set when the
+// run could not be done (no client connected) or ctx ended.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	r, res := start(cfg)
+	defer background(ctx, r.proc.watch)()
+	if cfg.Progress != nil {
+		defer background(ctx, r.progress)()
+	}
+	clients := r.connect(ctx, &res)
+	defer closeAll(clients)
+	if res.Connected == 0 {
+		return r.finish(res), fmt.Errorf("no client connected: %v", r.firstErr)
+	}
+	defer background(ctx, func(ctx context.Context) { r.watchDrops(ctx, clients) })()
+	cpuStart, ok := r.settle(ctx, &res)
+	if !ok {
+		return r.finish(res), ctx.Err()
+	}
+	r.send(ctx, clients)
+	r.drain(ctx, &res)
+	// CPU from the start of sending to the last delivery (or the drain's
+	// end): what the server spent to deliver.
+	if cpuEnd, ok := r.proc.sample(); ok && !cpuStart.At.IsZero() {
+		res.CPUPercent = cpuPercent(cpuStart, cpuEnd)
+	}
+	return r.finish(res), ctx.Err()
+}
+
+// start sets up the run and its result, with the server's memory before
+// any client connects.
+func start(cfg Config) (*run, Result) {
+	idb := make([]byte, 4)
+	_, _ = rand.Read(idb)
+	r := &run{cfg: cfg, id: hex.EncodeToString(idb), base: time.Now(), proc: sampler{pid: cfg.PID},
+		recv: make([]*receiver, cfg.Clients), ackSlots: make(chan struct{}, maxPendingAcks)}
+	for i := range r.recv {
+		r.recv[i] = &receiver{idx: i, seen: make([]bitset, cfg.Senders)}
+	}
+	r.phase.Store("connecting")
+	res := Result{
+		Label: cfg.Label, URL: cfg.URL, Protocol: cfg.Protocol, Clients: cfg.Clients,
+		Senders: cfg.Senders, Rate: cfg.Rate, Duration: cfg.Duration.Seconds(),
+		Warmup: cfg.Warmup.Seconds(), Started: r.base.UTC().Format(time.RFC3339), PID: cfg.PID,
+		LoadAvgStart: loadAvg(),
+	}
+	if cfg.Protocol == "socketio" {
+		res.Transport = cfg.Transport
+	}
+	if s, ok := r.proc.sample(); ok {
+		res.RSSBaseKB = s.RSSKB
+	}
+	return r, res
+}
+
+// connect opens the clients at ConnectRate, at most DialParallel
+// handshakes at once, within ConnectTimeout. A client that could not
+// connect stays nil.
+func (r *run) connect(ctx context.Context, res *Result) []client {
+	cfg := r.cfg
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	clients := make([]client, cfg.Clients)
+	var hist histogram
+	var histMu sync.Mutex
+	sem := make(chan struct{}, cfg.DialParallel)
+	var wg sync.WaitGroup
+	begin := time.Now()
+	interval := time.Duration(float64(time.Second) / cfg.ConnectRate)
+	for i := range cfg.Clients {
+		if !sleepCtx(ctx, time.Until(begin.Add(time.Duration(i)*interval))) || !acquire(ctx, sem) {
+			r.failed.Add(int64(cfg.Clients - i))
+			r.noteErr(fmt.Errorf("connect phase: %w", ctx.Err()))
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			t0 := time.Now()
+			c, err := r.dial(ctx, r.recv[i])
+			if err != nil {
+				r.failed.Add(1)
+				r.noteErr(fmt.Errorf("client %d could not connect: %w", i, err))
+				return
+			}
+			histMu.Lock()
+			hist.record(time.Since(t0))
+			histMu.Unlock()
+			clients[i] = c
+			r.connected.Add(1)
+		})
+	}
+	wg.Wait()
+	res.ConnectSeconds = time.Since(begin).Seconds()
+	res.Connected = int(r.connected.Load())
+	res.ConnectFailures = int(r.failed.Load())
+	res.ConnectP50 = millis(hist.quantile(0.50))
+	res.ConnectP99 = millis(hist.quantile(0.99))
+	res.ConnectMax = millis(hist.max)
+	return clients
+}
+
+// watchDrops counts the clients that end before ctx does.
+func (r *run) watchDrops(ctx context.Context, clients []client) {
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case <-c.done():
+				r.disc.Add(1)
+				r.noteErr(fmt.Errorf("client %d dropped: %v", i, c.err()))
+			case <-ctx.Done():
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// settle lets the connections settle, then samples the server's idle
+// memory; that sample also starts the CPU measurement. ok is false when
+// ctx ended.
+func (r *run) settle(ctx context.Context, res *Result) (cpuStart procSample, ok bool) {
+	r.phase.Store("idle")
+	if !sleepCtx(ctx, r.cfg.Settle) {
+		return procSample{}, false
+	}
+	s, sampled := r.proc.sample()
+	if !sampled {
+		return procSample{}, true
+	}
+	res.RSSIdleKB = s.RSSKB
+	if res.RSSBaseKB > 0 {
+		res.MemPerConnKB = float64(s.RSSKB-res.RSSBaseKB) / float64(res.Connected)
+	}
+	return s, true
+}
+
+// send lets the first Senders clients send at Rate/Senders each: for
+// Warmup (not measured), then for Duration (measured).
+func (r *run) send(ctx context.Context, clients []client) {
+	cfg := r.cfg
+	if cfg.Senders == 0 {
+		return
+	}
+	pad := strings.Repeat("x", cfg.PayloadBytes)
+	begin := time.Now()
+	warmEnd := begin.Add(cfg.Warmup)
+	end := warmEnd.Add(cfg.Duration)
+	r.warmEnd.Store(int64(warmEnd.Sub(r.base)))
+	r.phase.Store("send")
+	every := time.Duration(float64(time.Second) * float64(cfg.Senders) / cfg.Rate)
+	var wg sync.WaitGroup
+	for s, c := range clients[:cfg.Senders] {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			// Stagger the senders evenly over one interval.
+			next := begin.Add(time.Duration(s) * every / time.Duration(cfg.Senders))
+			for seq := uint64(0); next.Before(end); seq++ {
+				if !waitUntil(ctx, c, next) || !r.sendOne(ctx, c, s, seq, !next.Before(warmEnd), pad) {
+					return
+				}
+				next = next.Add(every)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// sendOne sends message seq of sender s; it is false when the sender must
+// stop.
+func (r *run) sendOne(ctx context.Context, c client, s int, seq uint64, measured bool, pad string) bool {
+	at := time.Since(r.base)
+	text := r.payload(s, seq, measured, at, pad)
+	if r.cfg.Ack {
+		offset := r.id + "-" + strconv.Itoa(s) + "-" + strconv.FormatUint(seq, 10)
+		r.sendAck(ctx, c.(*socketIOClient).c, s, text, offset, at, measured)
+	} else if err := c.send(text); err != nil {
+		r.sendEr.Add(1)
+		r.noteErr(fmt.Errorf("sender %d: %w", s, err))
+		return false
+	}
 	if measured {
-		ph = "m"
+		r.sent.Add(1)
+	} else {
+		r.warm.Add(1)
 	}
-	var b strings.Builder
-	b.Grow(64 + len(pad))
-	b.WriteString("loadtest ")
-	b.WriteString(r.id)
-	b.WriteByte(' ')
-	b.WriteString(strconv.Itoa(sender))
-	b.WriteByte(' ')
-	b.WriteString(strconv.FormatUint(seq, 10))
-	b.WriteByte(' ')
-	b.WriteString(ph)
-	b.WriteByte(' ')
-	b.WriteString(strconv.FormatInt(int64(time.Since(r.base)), 10))
+	return true
+}
+
+// sendAck sends one message as (text, clientOffset) with an
+// acknowledgement request. The send and the wait for the answer (up to
+// Drain) run in a goroutine of their own, so that a slow answer never
+// holds up the sender's pace.
+func (r *run) sendAck(ctx context.Context, c *sioclient.Client, s int, text, offset string, at time.Duration, measured bool) {
+	select {
+	case r.ackSlots <- struct{}{}:
+		r.ackWG.Go(func() {
+			defer func() { <-r.ackSlots }()
+			ctx, cancel := context.WithTimeout(ctx, r.cfg.Drain)
+			defer cancel()
+			r.ack(ctx, c, s, text, offset, at, measured)
+		})
+	default: // see maxPendingAcks
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		r.ack(ctx, c, s, text, offset, at, measured)
+	}
+}
+
+// ack sends one message with EmitAck and records the answer.
+func (r *run) ack(ctx context.Context, c *sioclient.Client, s int, text, offset string, at time.Duration, measured bool) {
+	args, err := c.EmitAck(ctx, chatEvent, text, offset)
+	var a ackAnswer
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		if measured {
+			r.ackTO.Add(1)
+		}
+	case err != nil: // not sent, or the connection ended before the answer
+		r.sendEr.Add(1)
+		r.noteErr(fmt.Errorf("sender %d: %w", s, err))
+	case !measured:
+	case len(args) == 0 || json.Unmarshal(args[0], &a) != nil || a.OK == nil:
+		r.ackErr.Add(1)
+		r.noteErr(fmt.Errorf("sender %d: undecodable acknowledgement %s", s, args))
+	case !*a.OK:
+		r.ackErr.Add(1)
+		r.noteErr(fmt.Errorf("sender %d: message refused: %q (retry %v)", s, a.Error, a.Retry))
+	default:
+		r.acks.Add(1)
+		r.ackLat.record(s, time.Since(r.base)-at)
+	}
+}
+
+// expected is the number of measured deliveries that should arrive.
+func (r *run) expected() int64 {
+	if r.cfg.echo() {
+		return r.sent.Load()
+	}
+	return r.sent.Load() * r.connected.Load()
+}
+
+// drain waits until every expected delivery has arrived and every
+// acknowledgement has been answered or has timed out, or Drain has passed.
+func (r *run) drain(ctx context.Context, res *Result) {
+	r.phase.Store("drain")
+	end := time.Now().Add(r.cfg.Drain)
+	for (r.deliv.Load() < r.expected() || len(r.ackSlots) > 0) && time.Now().Before(end) {
+		if !sleepCtx(ctx, 20*time.Millisecond) {
+			break
+		}
+	}
+	r.ackWG.Wait() // each wait ends by its own deadline
+	res.Expected = r.expected()
+	res.DrainTimeout = r.deliv.Load() < res.Expected
+}
+
+// finish fills the delivery, latency and acknowledgement figures.
+func (r *run) finish(res Result) Result {
+	res.Sent = r.sent.Load()
+	res.SendErrors = r.sendEr.Load()
+	res.Delivered = r.deliv.Load()
+	res.Lost = max(res.Expected-res.Delivered, 0)
+	if res.Expected > 0 {
+		res.LossPercent = 100 * float64(res.Lost) / float64(res.Expected)
+	}
+	for _, rc := range r.recv {
+		res.Duplicates += rc.dups.Load()
+		res.Foreign += rc.foreign.Load()
+	}
+	res.Disconnects = r.disc.Load()
+	h := r.lat.snapshot()
+	res.LatencyP50, res.LatencyP90, res.LatencyP99 = millis(h.quantile(0.50)), millis(h.quantile(0.90)), millis(h.quantile(0.99))
+	res.LatencyMax = millis(h.max)
+	if h.n > 0 {
+		res.LatencyMean = h.sum / float64(h.n) / 1000
+	}
+	if res.Duration > 0 {
+		// Deliveries over the time they took to arrive: from the start of
+		// the measured window to the last delivery, at least the window.
+		window := time.Duration(res.Duration * float64(time.Second))
+		if last := time.Duration(r.lastAt.Load()); last > 0 {
+			window = max(window, last-time.Duration(r.warmEnd.Load()))
+		}
+		res.DeliveredPS = float64(res.Delivered) / window.Seconds()
+	}
+	if r.cfg.Ack {
+		a := r.ackLat.snapshot()
+		res.AckStats = &AckStats{Acks: r.acks.Load(), AckErrors: r.ackErr.Load(), AckTimeouts: r.ackTO.Load(),
+			AckP50: millis(a.quantile(0.50)), AckP90: millis(a.quantile(0.90)), AckP99: millis(a.quantile(0.99)), AckMax: millis(a.max)}
+	}
+	res.RSSPeakKB, res.ProcSampleErrs = r.proc.peakAndErrors()
+	if r.firstErr != nil {
+		res.FirstError = r.firstErr.Error()
+	}
+	res.LoadAvgEnd = loadAvg()
+	return res
+}
+
+// payload is "loadtest <run> <sender> <seq> <m|w> <sentNs> [padding]",
+// where sentNs is at, the send time since the run's start.
+func (r *run) payload(sender int, seq uint64, measured bool, at time.Duration, pad string) string {
+	ph := byte('w')
+	if measured {
+		ph = 'm'
+	}
+	b := make([]byte, 0, 64+len(pad))
+	b = append(append(append(b, "loadtest "...), r.id...), ' ')
+	b = append(strconv.AppendInt(b, int64(sender), 10), ' ')
+	b = append(strconv.AppendUint(b, seq, 10), ' ', ph, ' ')
+	b = strconv.AppendInt(b, int64(at), 10)
 	if pad != "" {
-		b.WriteByte(' ')
-		b.WriteString(pad)
+		b = append(append(b, ' '), pad...)
 	}
-	return b.String()
+	return string(b)
+}
+
+// messageText returns the load tool's payload from the argument of a
+// received "chat message": a string (steps 03-06), or an object whose text
+// field holds it (from step 07 on: {"from", "text", "at"}, later "id").
+// ok is false for anything else.
+func messageText(raw json.RawMessage) (text string, ok bool) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), true // the common case, without a decoder
+	}
+	var obj struct {
+		Text *string `json:"text"`
+	}
+	switch {
+	case len(raw) > 0 && raw[0] == '"':
+		return text, json.Unmarshal(raw, &text) == nil
+	case len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &obj) == nil && obj.Text != nil:
+		return *obj.Text, true
+	}
+	return "", false
 }
 
 // onMessage handles one received payload on receiver rc.
@@ -182,11 +529,8 @@ func (r *run) onMessage(rc *receiver, text string, at time.Time) {
 	sender, err1 := strconv.Atoi(f[2])
 	seq, err2 := strconv.ParseUint(f[3], 10, 64)
 	sentNs, err3 := strconv.ParseInt(f[5], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || sender < 0 || sender >= r.cfg.Senders {
-		rc.foreign.Add(1)
-		return
-	}
-	if r.cfg.Expect == "sender" && sender != rc.idx {
+	if err1 != nil || err2 != nil || err3 != nil || sender < 0 || sender >= r.cfg.Senders ||
+		(r.cfg.echo() && sender != rc.idx) {
 		rc.foreign.Add(1)
 		return
 	}
@@ -209,311 +553,16 @@ func (r *run) onMessage(rc *receiver, text string, at time.Time) {
 	}
 }
 
-// Run performs one load run and returns its result; err is set when the
-// run could not be done at all (for example, no client connected).
-func Run(ctx context.Context, cfg Config) (Result, error) {
-	idb := make([]byte, 4)
-	_, _ = rand.Read(idb)
-	r := &run{cfg: cfg, id: hex.EncodeToString(idb), base: time.Now()}
-	r.phase.Store("connecting")
-	res := Result{
-		Label: cfg.Label, URL: cfg.URL, Protocol: cfg.Protocol, Clients: cfg.Clients,
-		Senders: cfg.Senders, Rate: cfg.Rate, Duration: cfg.Duration.Seconds(),
-		Warmup: cfg.Warmup.Seconds(), Started: r.base.UTC().Format(time.RFC3339), PID: cfg.PID,
-	}
-	if cfg.Protocol == "socketio" {
-		res.Transport = cfg.Transport
-	}
-	res.LoadAvgStart = loadAvg()
-
-	// Server process sampling.
-	var procMu sync.Mutex
-	var peak int64
-	var procErrs int
-	sample := func() (procSample, bool) {
-		if cfg.PID <= 0 {
-			return procSample{}, false
-		}
-		s, err := readProc(cfg.PID)
-		procMu.Lock()
-		defer procMu.Unlock()
-		if err != nil {
-			procErrs++
-			return s, false
-		}
-		peak = max(peak, s.RSSKB)
-		return s, true
-	}
-	if s, ok := sample(); ok {
-		res.RSSBaseKB = s.RSSKB
-	}
-	samplerCtx, stopSampler := context.WithCancel(ctx)
-	var samplerWG sync.WaitGroup
-	defer func() { stopSampler(); samplerWG.Wait() }()
-	if cfg.PID > 0 {
-		samplerWG.Add(1)
-		go func() {
-			defer samplerWG.Done()
-			t := time.NewTicker(100 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-samplerCtx.Done():
-					return
-				case <-t.C:
-					sample()
-				}
-			}
-		}()
-	}
-
-	// Progress line.
-	clients := make([]client, cfg.Clients)
-	var connected, failed atomic.Int64
-	progressCtx, stopProgress := context.WithCancel(ctx)
-	var progressWG sync.WaitGroup
-	if cfg.Progress != nil {
-		progressWG.Add(1)
-		go func() {
-			defer progressWG.Done()
-			r.progress(progressCtx, &connected, &failed)
-		}()
-	}
-	defer func() { stopProgress(); progressWG.Wait() }()
-
-	// Connect at ConnectRate, at most DialParallel dials at once.
-	r.recv = make([]*receiver, cfg.Clients)
-	for i := range r.recv {
-		r.recv[i] = &receiver{idx: i, seen: make([]bitset, cfg.Senders)}
-	}
-	var connectHist histogram
-	var connectMu sync.Mutex
-	connectCtx, cancelConnect := context.WithTimeout(ctx, cfg.ConnectTimeout)
-	defer cancelConnect()
-	sem := make(chan struct{}, cfg.DialParallel)
-	var dialWG sync.WaitGroup
-	connectStart := time.Now()
-	interval := time.Duration(float64(time.Second) / cfg.ConnectRate)
-dialLoop:
-	for i := range cfg.Clients {
-		if wait := time.Until(connectStart.Add(time.Duration(i) * interval)); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-connectCtx.Done():
-				t.Stop()
-				failed.Add(int64(cfg.Clients - i))
-				r.noteErr(fmt.Errorf("connect phase: %w", connectCtx.Err()))
-				break dialLoop
-			case <-t.C:
-			}
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-connectCtx.Done():
-			failed.Add(int64(cfg.Clients - i))
-			r.noteErr(fmt.Errorf("connect phase: %w", connectCtx.Err()))
-			break dialLoop
-		}
-		dialWG.Add(1)
-		go func(i int) {
-			defer dialWG.Done()
-			defer func() { <-sem }()
-			start := time.Now()
-			c, err := r.dial(connectCtx, r.recv[i])
-			took := time.Since(start)
-			if err != nil {
-				failed.Add(1)
-				r.noteErr(fmt.Errorf("client %d could not connect: %w", i, err))
-				return
-			}
-			clients[i] = c
-			connected.Add(1)
-			connectMu.Lock()
-			connectHist.record(took)
-			connectMu.Unlock()
-		}(i)
-	}
-	dialWG.Wait()
-	res.ConnectSeconds = time.Since(connectStart).Seconds()
-	res.Connected = int(connected.Load())
-	res.ConnectFailures = int(failed.Load())
-	res.ConnectP50 = float64(connectHist.quantile(0.50)) / 1000
-	res.ConnectP99 = float64(connectHist.quantile(0.99)) / 1000
-	res.ConnectMax = float64(connectHist.max) / 1000
-	defer closeAll(clients)
-	if res.Connected == 0 {
-		res.FirstError = errString(r.firstErr)
-		return res, fmt.Errorf("no client connected: %v", r.firstErr)
-	}
-
-	// Watch for clients that drop during the run.
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	var watchWG sync.WaitGroup
-	for i, c := range clients {
-		if c == nil {
-			continue
-		}
-		watchWG.Add(1)
-		go func() {
-			defer watchWG.Done()
-			select {
-			case <-c.done():
-				r.disc.Add(1)
-				r.noteErr(fmt.Errorf("client %d dropped: %v", i, c.err()))
-			case <-watchCtx.Done():
-			}
-		}()
-	}
-	defer func() { stopWatch(); watchWG.Wait() }()
-
-	// Idle memory after the connections settle.
-	r.phase.Store("idle")
-	if !sleepCtx(ctx, cfg.Settle) {
-		return r.finish(res, &peak, &procErrs, &procMu), ctx.Err()
-	}
-	var cpuStart procSample
-	if s, ok := sample(); ok {
-		res.RSSIdleKB = s.RSSKB
-		if res.RSSBaseKB > 0 && res.Connected > 0 {
-			res.MemPerConnKB = float64(s.RSSKB-res.RSSBaseKB) / float64(res.Connected)
-		}
-		cpuStart = s
-	}
-
-	// Send: warm-up then the measured window, each sender at Rate/Senders.
-	pad := strings.Repeat("x", cfg.PayloadBytes)
-	senders := 0
-	for i := 0; i < cfg.Senders && i < len(clients); i++ {
-		if clients[i] != nil {
-			senders++
-		}
-	}
-	sendStart := time.Now()
-	warmEnd := sendStart.Add(cfg.Warmup)
-	sendEnd := warmEnd.Add(cfg.Duration)
-	r.warmEnd.Store(int64(warmEnd.Sub(r.base)))
-	r.sendEnd.Store(int64(sendEnd.Sub(r.base)))
-	r.phase.Store("send")
-	var sendWG sync.WaitGroup
-	perSender := time.Duration(float64(time.Second) * float64(cfg.Senders) / cfg.Rate)
-	for s := 0; s < cfg.Senders && s < len(clients); s++ {
-		c := clients[s]
-		if c == nil {
-			continue
-		}
-		sendWG.Add(1)
-		go func() {
-			defer sendWG.Done()
-			// Stagger the senders evenly over one interval.
-			next := sendStart.Add(time.Duration(s) * perSender / time.Duration(cfg.Senders))
-			var seq uint64
-			for {
-				if next.After(sendEnd) || !next.Before(sendEnd) {
-					return
-				}
-				t := time.NewTimer(time.Until(next))
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-c.done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-				measured := !next.Before(warmEnd)
-				if err := c.send(r.payload(s, seq, measured, pad)); err != nil {
-					r.sendEr.Add(1)
-					r.noteErr(fmt.Errorf("sender %d: %w", s, err))
-					return
-				}
-				seq++
-				if measured {
-					r.sent.Add(1)
-				} else {
-					r.warm.Add(1)
-				}
-				next = next.Add(perSender)
-			}
-		}()
-	}
-	sendWG.Wait()
-
-	// Drain: wait until every expected delivery arrived, or Drain passes.
-	r.phase.Store("drain")
-	expected := func() int64 {
-		n := r.sent.Load()
-		if cfg.Expect == "sender" {
-			return n
-		}
-		return n * int64(res.Connected)
-	}
-	drainEnd := time.Now().Add(cfg.Drain)
-	for r.deliv.Load() < expected() {
-		if time.Now().After(drainEnd) {
-			res.DrainTimeout = true
-			break
-		}
-		if !sleepCtx(ctx, 20*time.Millisecond) {
-			break
-		}
-	}
-	res.Expected = expected()
-	// CPU from the start of sending to the last delivery (or the drain's
-	// end): what the server spent to deliver.
-	if cpuEnd, ok := sample(); ok && !cpuStart.At.IsZero() {
-		res.CPUPercent = cpuPercent(cpuStart, cpuEnd)
-	}
-	return r.finish(res, &peak, &procErrs, &procMu), nil
+// background runs f in a goroutine; the returned stop cancels f's context
+// and waits for f to return.
+func background(ctx context.Context, f func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); f(ctx) }()
+	return func() { cancel(); <-done }
 }
 
-// finish fills the delivery and latency figures.
-func (r *run) finish(res Result, peak *int64, procErrs *int, procMu *sync.Mutex) Result {
-	res.Sent = r.sent.Load()
-	res.SendErrors = r.sendEr.Load()
-	res.Delivered = r.deliv.Load()
-	res.Lost = max(res.Expected-res.Delivered, 0)
-	if res.Expected > 0 {
-		res.LossPercent = 100 * float64(res.Lost) / float64(res.Expected)
-	}
-	for _, rc := range r.recv {
-		res.Duplicates += rc.dups.Load()
-		res.Foreign += rc.foreign.Load()
-	}
-	res.Disconnects = r.disc.Load()
-	h := r.lat.snapshot()
-	res.LatencyP50 = float64(h.quantile(0.50)) / 1000
-	res.LatencyP90 = float64(h.quantile(0.90)) / 1000
-	res.LatencyP99 = float64(h.quantile(0.99)) / 1000
-	res.LatencyMax = float64(h.max) / 1000
-	if h.n > 0 {
-		res.LatencyMean = h.sum / float64(h.n) / 1000
-	}
-	if res.Duration > 0 {
-		// Deliveries over the time they took to arrive: from the start of
-		// the measured window to the last delivery, at least the window.
-		window := time.Duration(res.Duration * float64(time.Second))
-		if last := time.Duration(r.lastAt.Load()); last > 0 {
-			window = max(window, last-time.Duration(r.warmEnd.Load()))
-		}
-		res.DeliveredPS = float64(res.Delivered) / window.Seconds()
-	}
-	procMu.Lock()
-	res.RSSPeakKB = *peak
-	res.ProcSampleErrs = *procErrs
-	procMu.Unlock()
-	res.FirstError = errString(r.firstErr)
-	res.LoadAvgEnd = loadAvg()
-	return res
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
+// sleepCtx waits d; it is false when ctx ended first.
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
@@ -528,140 +577,29 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// closeAll closes every client, a few hundred at a time.
-func closeAll(clients []client) {
-	sem := make(chan struct{}, 256)
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		if c == nil {
-			continue
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c.close()
-		}()
+// waitUntil waits until t; it is false when ctx or the client ended first.
+func waitUntil(ctx context.Context, c client, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-c.done():
+		return false
+	case <-timer.C:
+		return true
 	}
-	wg.Wait()
 }
 
-// dial opens one client of the configured protocol.
-func (r *run) dial(ctx context.Context, rc *receiver) (client, error) {
-	if r.cfg.Protocol == "websocket" {
-		return dialPlainWS(ctx, r, rc)
+// acquire takes a token of sem; it is false when ctx ended first.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
 	}
-	var sc *socketIOClient
-	c, err := sioclient.Dial(ctx, r.cfg.URL, sioclient.DialOptions{
-		Transport: r.cfg.Transport,
-		Path:      r.cfg.Path,
-		Origin:    r.cfg.Origin,
-		OnEvent: func(ev sioclient.Event) {
-			if ev.Name != r.cfg.Event || len(ev.Args) == 0 {
-				rc.foreign.Add(1)
-				return
-			}
-			raw := ev.Args[0]
-			var text string
-			if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && !strings.ContainsRune(string(raw), '\\') {
-				text = string(raw[1 : len(raw)-1])
-			} else if err := json.Unmarshal(raw, &text); err != nil {
-				rc.foreign.Add(1)
-				return
-			}
-			r.onMessage(rc, text, ev.Received)
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	sc = &socketIOClient{c: c, event: r.cfg.Event}
-	return sc, nil
 }
 
-// socketIOClient sends "chat message" events over the course's client.
-type socketIOClient struct {
-	c     *sioclient.Client
-	event string
-}
-
-func (s *socketIOClient) send(p string) error   { return s.c.Emit(s.event, p) }
-func (s *socketIOClient) done() <-chan struct{} { return s.c.Done() }
-func (s *socketIOClient) err() error            { return s.c.Err() }
-func (s *socketIOClient) close()                { _ = s.c.Close() }
-func (p *plainWSClient) done() <-chan struct{}  { return p.doneC }
-func (p *plainWSClient) err() error             { <-p.doneC; return p.errV }
-func (p *plainWSClient) setErr(err error) (first bool) {
-	p.once.Do(func() { p.errV = err; close(p.doneC); first = true })
-	return first
-}
-
-// plainWSClient is a plain WebSocket client for step 02's /ws echo.
-type plainWSClient struct {
-	ws      *websocket.Conn
-	writeMu sync.Mutex
-	doneC   chan struct{}
-	once    sync.Once
-	errV    error
-	readerC chan struct{}
-}
-
-var errClosedByTool = errors.New("closed by the load tool")
-
-func dialPlainWS(ctx context.Context, r *run, rc *receiver) (client, error) {
-	u, err := url.Parse(r.cfg.URL)
-	if err != nil {
-		return nil, err
-	}
-	switch u.Scheme {
-	case "https", "wss":
-		u.Scheme = "wss"
-	default:
-		u.Scheme = "ws"
-	}
-	u.Path = r.cfg.Path
-	h := http.Header{}
-	if r.cfg.Origin != "" {
-		h.Set("Origin", r.cfg.Origin)
-	}
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	ws, resp, err := d.DialContext(ctx, u.String(), h)
-	if err != nil {
-		if resp != nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-			resp.Body.Close()
-			return nil, fmt.Errorf("HTTP %d: %s: %w", resp.StatusCode, strings.TrimSpace(string(body)), err)
-		}
-		return nil, err
-	}
-	p := &plainWSClient{ws: ws, doneC: make(chan struct{}), readerC: make(chan struct{})}
-	go func() {
-		defer close(p.readerC)
-		for {
-			_, msg, err := ws.ReadMessage()
-			if err != nil {
-				p.setErr(err)
-				return
-			}
-			r.onMessage(rc, string(msg), time.Now())
-		}
-	}()
-	return p, nil
-}
-
-func (p *plainWSClient) send(payload string) error {
-	p.writeMu.Lock()
-	defer p.writeMu.Unlock()
-	p.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return p.ws.WriteMessage(websocket.TextMessage, []byte(payload))
-}
-
-func (p *plainWSClient) close() {
-	p.setErr(errClosedByTool)
-	p.writeMu.Lock()
-	_ = p.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	p.writeMu.Unlock()
-	p.ws.Close()
-	<-p.readerC
-}
+// millis converts microseconds, the histograms' unit, to milliseconds.
+func millis(us int64) float64 { return float64(us) / 1000 }

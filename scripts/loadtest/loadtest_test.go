@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,19 +22,48 @@ import (
 	"sohbet/internal/gosocketio"
 )
 
-// startChat starts an in-process chat like step 05, built as the steps
-// build theirs: every "chat message" goes to everyone in one room, sender
-// included.
-func startChat(t *testing.T) string {
+// startChat starts an in-process chat built as the steps build theirs:
+// every "chat message" goes to everyone in one room, sender included, as
+// shape(text, n) for the n-th message (nil shape: the text itself, as in
+// steps 03-06). With answer set, the server takes (text, clientOffset) and
+// acknowledges each message with answer(n); answer returning nil leaves
+// the message unacknowledged. A clientOffset longer than 64 characters or
+// seen before is refused.
+func startChat(t *testing.T, shape func(text string, n int64) any, answer func(n int64) map[string]any) string {
 	t.Helper()
+	if shape == nil {
+		shape = func(text string, _ int64) any { return text }
+	}
+	var n atomic.Int64
 	srv := gosocketio.NewServer(gosocketio.Options{})
 	srv.OnConnect("/", func(s socketio.Conn) error {
 		s.Join("chat")
 		return nil
 	})
-	srv.OnEvent("/", "chat message", func(s socketio.Conn, msg string) {
-		srv.BroadcastToRoom("/", "chat", "chat message", msg)
-	})
+	if answer == nil {
+		srv.OnEvent("/", "chat message", func(s socketio.Conn, msg string) {
+			srv.BroadcastToRoom("/", "chat", "chat message", shape(msg, n.Add(1)))
+		})
+	} else {
+		var offsets sync.Map
+		// go-socket.io v1.7.0 acknowledges only when the handler returns
+		// a value, so the silent case needs a handler without one.
+		handle := func(msg, offset string) map[string]any {
+			if _, seen := offsets.LoadOrStore(offset, true); seen || len(offset) > 64 {
+				return map[string]any{"ok": false, "error": "bad clientOffset " + offset, "retry": false}
+			}
+			id := n.Add(1)
+			srv.BroadcastToRoom("/", "chat", "chat message", shape(msg, id))
+			return answer(id)
+		}
+		if answer(0) == nil {
+			srv.OnEvent("/", "chat message", func(s socketio.Conn, msg, offset string) { handle(msg, offset) })
+		} else {
+			srv.OnEvent("/", "chat message", func(s socketio.Conn, msg, offset string) map[string]any {
+				return handle(msg, offset)
+			})
+		}
+	}
 	srv.OnError("/", func(socketio.Conn, error) {})
 	srv.OnDisconnect("/", func(socketio.Conn, string) {})
 	go srv.Serve()
@@ -43,6 +74,18 @@ func startChat(t *testing.T) string {
 		srv.Close()
 	})
 	return hs.URL
+}
+
+// objectOf is the payload of step 07 on: an object with the text; withID
+// adds the message's number, as from step 09 on.
+func objectOf(withID bool) func(string, int64) any {
+	return func(text string, n int64) any {
+		m := map[string]any{"from": "nick", "text": text, "at": time.Now().UnixMilli()}
+		if withID {
+			m["id"] = n
+		}
+		return m
+	}
 }
 
 // startEcho starts a plain WebSocket echo on /ws, like step 02.
@@ -75,35 +118,28 @@ func startEcho(t *testing.T) string {
 }
 
 func TestSmokeRunsDeliverEverything(t *testing.T) {
-	chat := startChat(t)
+	chat := startChat(t, nil, nil)
 	echo := startEcho(t)
 	cases := []struct {
-		name          string
-		url, protocol string
-		transport     string
-		perMessage    int64 // expected receivers of each message
+		name       string
+		url        string
+		flags      []string
+		perMessage int64 // expected receivers of each message
 	}{
-		{"Socket.IO over websocket", chat, "socketio", "websocket", 20},
-		{"Socket.IO over long-polling", chat, "socketio", "polling", 20},
-		{"Socket.IO polling upgraded to websocket", chat, "socketio", "upgrade", 20},
-		{"plain WebSocket echo", echo, "websocket", "", 1},
+		{"Socket.IO over websocket", chat, []string{"-transport", "websocket"}, 20},
+		{"Socket.IO over long-polling", chat, []string{"-transport", "polling"}, 20},
+		{"Socket.IO polling upgraded to websocket", chat, []string{"-transport", "upgrade"}, 20},
+		{"Socket.IO relaying an object with the text (step 07)", startChat(t, objectOf(false), nil), nil, 20},
+		{"Socket.IO relaying an object with the text and an id (step 09)", startChat(t, objectOf(true), nil), nil, 20},
+		{"plain WebSocket echo", echo, []string{"-protocol", "websocket"}, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := parseFlags([]string{
-				"-url", tc.url, "-protocol", tc.protocol, "-transport", tc.transport,
-				"-clients", "20", "-senders", "4", "-rate", "40",
+			o, err := parseFlags(append([]string{
+				"-url", tc.url, "-clients", "20", "-senders", "4", "-rate", "40",
 				"-warmup", "500ms", "-duration", "2s", "-settle", "0s", "-drain", "10s",
 				"-pid", strconv.Itoa(os.Getpid()), "-progress", "0",
-			}, os.Stderr)
-			if tc.transport == "" {
-				o, err = parseFlags([]string{
-					"-url", tc.url, "-protocol", tc.protocol,
-					"-clients", "20", "-senders", "4", "-rate", "40",
-					"-warmup", "500ms", "-duration", "2s", "-settle", "0s", "-drain", "10s",
-					"-progress", "0",
-				}, os.Stderr)
-			}
+			}, tc.flags...), os.Stderr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,10 +168,107 @@ func TestSmokeRunsDeliverEverything(t *testing.T) {
 			if res.LatencyP50 <= 0 || res.LatencyP50 > res.LatencyP99 || res.LatencyP99 > res.LatencyMax {
 				t.Errorf("latencies out of order: p50 %v p99 %v max %v", res.LatencyP50, res.LatencyP99, res.LatencyMax)
 			}
-			if tc.transport != "" && (res.RSSPeakKB <= 0 || res.RSSIdleKB <= 0) {
+			if res.RSSPeakKB <= 0 || res.RSSIdleKB <= 0 {
 				t.Errorf("no memory samples of pid %d: %+v", os.Getpid(), res)
 			}
+			if res.AckStats != nil {
+				t.Errorf("acknowledgement figures without -ack: %+v", *res.AckStats)
+			}
 		})
+	}
+}
+
+func TestAcknowledgementsAreMeasured(t *testing.T) {
+	accept := func(n int64) map[string]any { return map[string]any{"ok": true, "id": n} }
+	refuse := func(int64) map[string]any {
+		return map[string]any{"ok": false, "error": "too fast", "retry": true}
+	}
+	silent := func(int64) map[string]any { return nil }
+	cases := []struct {
+		name                    string
+		answer                  func(int64) map[string]any
+		code                    int
+		acks, refused, timeouts bool   // which count equals the messages sent
+		stderr                  string // part of the explanation on stderr
+	}{
+		{"a server that accepts every message", accept, 0, true, false, false, ""},
+		{"a server that refuses every message", refuse, 1, false, true, false, `message refused: "too fast" (retry true)`},
+		{"a server that never answers", silent, 1, false, false, true, "acknowledgements did not come within -drain"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			url := startChat(t, objectOf(true), tc.answer)
+			var stdout, stderr bytes.Buffer
+			code := realMain([]string{"-url", url, "-ack", "-clients", "5", "-senders", "2", "-rate", "40",
+				"-warmup", "250ms", "-duration", "1s", "-drain", "500ms", "-settle", "0s", "-progress", "0", "-json"}, &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
+			}
+			var fields map[string]any
+			if err := json.Unmarshal(stdout.Bytes(), &fields); err != nil {
+				t.Fatalf("stdout is not one JSON line: %v\n%s", err, stdout.String())
+			}
+			for _, k := range []string{"acks", "ack_errors", "ack_timeouts", "ack_p50_ms", "ack_p90_ms", "ack_p99_ms", "ack_max_ms"} {
+				if _, ok := fields[k]; !ok {
+					t.Errorf("JSON result has no %q: %s", k, stdout.String())
+				}
+			}
+			var res Result
+			if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.AckStats == nil {
+				t.Fatalf("result: %v %s", err, stdout.String())
+			}
+			a := *res.AckStats
+			// About 40 even when the server never answers: the waits for
+			// answers do not hold up the senders.
+			if res.Sent < 35 || res.SendErrors != 0 {
+				t.Errorf("sent %d messages (%d errors), want about 40", res.Sent, res.SendErrors)
+			}
+			every := func(all bool) int64 {
+				if all {
+					return res.Sent
+				}
+				return 0
+			}
+			if a.Acks != every(tc.acks) || a.AckErrors != every(tc.refused) || a.AckTimeouts != every(tc.timeouts) {
+				t.Errorf("%d sent: %d accepted, %d refused, %d timed out", res.Sent, a.Acks, a.AckErrors, a.AckTimeouts)
+			}
+			if tc.acks && (a.AckP50 <= 0 || a.AckP50 > a.AckP90 || a.AckP90 > a.AckP99 || a.AckP99 > a.AckMax) {
+				t.Errorf("ack latencies out of order: %+v", a)
+			}
+			if res.Delivered != res.Expected || res.Duplicates != 0 || res.Foreign != 0 {
+				t.Errorf("delivered %d of %d, duplicates %d, foreign %d", res.Delivered, res.Expected, res.Duplicates, res.Foreign)
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr does not say %q:\n%s", tc.stderr, stderr.String())
+			}
+		})
+	}
+}
+
+func TestMessageTextAcceptsAStringOrAnObjectWithText(t *testing.T) {
+	cases := []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{`"loadtest a 1"`, "loadtest a 1", true},
+		{`"say \"hi\" \u00e7"`, `say "hi" ç`, true},
+		{`""`, "", true},
+		{`{"from":"nick","text":"loadtest a 1","at":1700000000000}`, "loadtest a 1", true},
+		{`{"id":7,"from":"nick","text":"loadtest a 1","at":1700000000000}`, "loadtest a 1", true},
+		{`{"from":"nick","at":1}`, "", false},
+		{`{"text":42}`, "", false},
+		{`{"text":null}`, "", false},
+		{`42`, "", false},
+		{`null`, "", false},
+		{`["loadtest a 1"]`, "", false},
+		{`"unterminated`, "", false},
+	}
+	for _, tc := range cases {
+		got, ok := messageText(json.RawMessage(tc.raw))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("messageText(%s) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
+		}
 	}
 }
 
@@ -189,7 +322,8 @@ func TestFlagsAreChecked(t *testing.T) {
 		{"-protocol", "mqtt"},
 		{"-transport", "carrier-pigeon"},
 		{"-duration", "11m"},
-		{"-expect", "some"},
+		{"-protocol", "websocket", "-ack"},
+		{"-ack", "-drain", "0s"},
 		{"extra"},
 	}
 	for _, args := range bad {
@@ -202,17 +336,18 @@ func TestFlagsAreChecked(t *testing.T) {
 	if code := realMain([]string{"-h"}, &bytes.Buffer{}, &stderr); code != 0 {
 		t.Errorf("-h: exit code %d", code)
 	}
-	for _, flag := range []string{"-url", "-transport", "-protocol", "-clients", "-senders", "-rate", "-duration", "-warmup", "-connect-rate", "-pid", "-json", "-allow-remote"} {
+	for _, flag := range []string{"-url", "-transport", "-protocol", "-clients", "-senders", "-rate", "-duration", "-warmup",
+		"-drain", "-settle", "-connect-rate", "-pid", "-label", "-progress", "-json", "-max-loss", "-markdown-from", "-ack", "-allow-remote"} {
 		if !strings.Contains(stderr.String(), "  "+flag+" ") && !strings.Contains(stderr.String(), "  "+flag+"\n") {
 			t.Errorf("-h does not document %s", flag)
 		}
 	}
 	o, err := parseFlags([]string{"-url", "https://chat.example.com", "-allow-remote"}, &stderr)
-	if err != nil || o.cfg.Path != "/socket.io/" || o.cfg.Expect != "all" {
+	if err != nil || o.cfg.echo() {
 		t.Errorf("remote URL with -allow-remote: %v %+v", err, o.cfg)
 	}
 	o, err = parseFlags([]string{"-protocol", "websocket"}, &stderr)
-	if err != nil || o.cfg.Path != "/ws" || o.cfg.Expect != "sender" {
+	if err != nil || !o.cfg.echo() {
 		t.Errorf("websocket defaults: %v %+v", err, o.cfg)
 	}
 }

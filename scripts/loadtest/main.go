@@ -26,7 +26,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -50,7 +49,6 @@ type options struct {
 	allowRemote  bool
 	maxLoss      float64
 	markdownFrom string
-	timeout      time.Duration
 	cpuProfile   string
 }
 
@@ -67,7 +65,18 @@ then the first -senders clients send "chat message" at -rate messages per
 second in total: for -warmup (not measured), then for -duration (measured).
 It then waits up to -drain for the last deliveries. Every message is a
 string "loadtest <run> <sender> <seq> <m|w> <sent-ns>", so each is unique
-and carries its send time.
+and carries its send time. It may come back as that string (steps 03-06)
+or as an object whose "text" field holds it ({"from", "text", "at"}, from
+step 07 on); any other "chat message" counts as foreign, and other events
+(presence, notices) are ignored.
+
+With -ack, every message is sent as ("chat message", text, clientOffset)
+with an acknowledgement request; the server answers {"ok": true, "id": N}
+or {"ok": false, "error": "...", "retry": bool}. The tool reports the time
+from send to answer, refused messages (ok false) and answers that did not
+come within -drain. A server that acknowledges needs -ack: go-socket.io
+v1.7.0 answers even a message sent without a request, and the client drops
+the connection on that answer.
 
 Protocols: socketio (steps 03-06 and the Node reference; Engine.IO 3 /
 Socket.IO 2; -transport websocket, polling or upgrade) and websocket (plain
@@ -78,7 +87,8 @@ need -allow-remote. Runs are bounded: at most 20000 clients, 10 minutes of
 sending and 100000 messages per second.
 
 Exit status: 0 when every client connected and stayed, every send worked
-and loss is within -max-loss; 1 on errors; 2 on bad flags.
+(with -ack: was accepted in time) and loss is within -max-loss; 1 on
+errors; 2 on bad flags.
 
 Flags:
 `)
@@ -87,28 +97,25 @@ Flags:
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:3000", "server base `URL` (http://, https://, ws:// or wss://)")
 	fs.StringVar(&c.Protocol, "protocol", "socketio", "socketio or websocket (plain gorilla frames, step 02)")
 	fs.StringVar(&c.Transport, "transport", "websocket", "socketio transport: websocket, polling or upgrade (polling first, like a browser)")
-	fs.StringVar(&c.Path, "path", "", "endpoint path (default /socket.io/ for socketio, /ws for websocket)")
 	fs.StringVar(&c.Origin, "origin", "", "Origin header to send (default none, like a non-browser client)")
-	fs.StringVar(&c.Event, "event", "chat message", "Socket.IO event name to send and count")
 	fs.IntVar(&c.Clients, "clients", 100, "number of connections `N`")
 	fs.IntVar(&c.Senders, "senders", 10, "how many of the clients send (`S`)")
 	fs.Float64Var(&c.Rate, "rate", 50, "messages per second `R`, all senders together")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "measured sending time `D`")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "sending time before the measurement (`W`, not counted)")
-	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "longest wait for the last deliveries after sending ends")
+	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "longest wait for the last deliveries after sending ends, and for each acknowledgement")
 	fs.DurationVar(&c.Settle, "settle", time.Second, "pause after connecting, before the idle memory sample")
 	fs.Float64Var(&c.ConnectRate, "connect-rate", 500, "new connections per second")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 2*time.Minute, "longest time for the connect phase")
 	fs.IntVar(&c.DialParallel, "dial-parallel", 200, "most handshakes in flight at once")
 	fs.IntVar(&c.PayloadBytes, "payload", 0, "extra padding bytes per message")
-	fs.StringVar(&c.Expect, "expect", "", "who receives each message: all (broadcast) or sender (echo); default all for socketio, sender for websocket")
+	fs.BoolVar(&c.Ack, "ack", false, "socketio: send (text, clientOffset) with an acknowledgement request and measure the answers")
 	fs.IntVar(&c.PID, "pid", 0, "server process `PID` to sample from /proc (peak RSS, idle RSS, CPU)")
 	fs.StringVar(&c.Label, "label", "", "name of the server under test, copied into the result")
 	fs.DurationVar(&c.ProgressEvery, "progress", time.Second, "interval of the progress line on stderr (0: none)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON line on stdout (the table goes to stderr)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a host other than loopback (only servers you run yourself)")
 	fs.Float64Var(&o.maxLoss, "max-loss", 0, "loss in `percent` above which the exit status is 1")
-	fs.DurationVar(&o.timeout, "timeout", 0, "hard limit for the whole run (default: connect-timeout + settle + warmup + duration + drain + 30s)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load tool's own CPU profile to `file` (is the tool the bottleneck?)")
 	fs.StringVar(&o.markdownFrom, "markdown-from", "", "print a Markdown table from a `file` of JSON result lines (- for stdin) and exit")
 	if err := fs.Parse(args); err != nil {
@@ -132,24 +139,12 @@ func (o *options) validate() error {
 		default:
 			return fmt.Errorf("-transport %q: want websocket, polling or upgrade", c.Transport)
 		}
-		if c.Path == "" {
-			c.Path = "/socket.io/"
-		}
-		if c.Expect == "" {
-			c.Expect = "all"
-		}
 	case "websocket":
-		if c.Path == "" {
-			c.Path = "/ws"
-		}
-		if c.Expect == "" {
-			c.Expect = "sender"
+		if c.Ack {
+			return errors.New("-ack needs -protocol socketio")
 		}
 	default:
 		return fmt.Errorf("-protocol %q: want socketio or websocket", c.Protocol)
-	}
-	if c.Expect != "all" && c.Expect != "sender" {
-		return fmt.Errorf("-expect %q: want all or sender", c.Expect)
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Host == "" {
@@ -174,6 +169,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("-duration + -warmup: want at most %v", maxDuration)
 	case c.Drain < 0 || c.Drain > maxDuration:
 		return fmt.Errorf("-drain %v: want 0..%v", c.Drain, maxDuration)
+	case c.Ack && c.Drain == 0:
+		return errors.New("-ack needs -drain above 0: it is the wait for each answer")
 	case c.ConnectRate <= 0:
 		return fmt.Errorf("-connect-rate %v: want more than 0", c.ConnectRate)
 	case c.ConnectTimeout <= 0:
@@ -184,12 +181,6 @@ func (o *options) validate() error {
 		return fmt.Errorf("-payload %d: want 0..1048576", c.PayloadBytes)
 	case c.Settle < 0:
 		return fmt.Errorf("-settle %v: want 0 or more", c.Settle)
-	}
-	if c.Senders == 0 {
-		c.Rate = 1 // unused; keeps the sender interval finite
-	}
-	if o.timeout <= 0 {
-		o.timeout = c.ConnectTimeout + c.Settle + c.Warmup + c.Duration + c.Drain + 30*time.Second
 	}
 	return nil
 }
@@ -203,18 +194,19 @@ func isLoopback(host string) bool {
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
+	fail := func(code int, err error) int {
 		fmt.Fprintln(stderr, "loadtest:", err)
-		return 2
+		return code
 	}
-	if o.markdownFrom != "" {
+	o, err := parseFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		return fail(2, err)
+	case o.markdownFrom != "":
 		if err := markdownFrom(o.markdownFrom, stdout); err != nil {
-			fmt.Fprintln(stderr, "loadtest:", err)
-			return 1
+			return fail(1, err)
 		}
 		return 0
 	}
@@ -224,19 +216,19 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
-			fmt.Fprintln(stderr, "loadtest:", err)
-			return 1
+			return fail(1, err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "loadtest:", err)
-			return 1
+			return fail(1, err)
 		}
 		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	// A hard limit, in case a phase hangs beyond its own bound.
+	c := o.cfg
+	ctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout+c.Settle+c.Warmup+c.Duration+c.Drain+30*time.Second)
 	defer cancel()
 
 	res, err := Run(ctx, o.cfg)
@@ -250,8 +242,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(line))
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "loadtest:", err)
-		return 1
+		return fail(1, err)
 	}
 	if problems := judge(res, o.maxLoss); len(problems) > 0 {
 		for _, p := range problems {
@@ -273,6 +264,12 @@ func judge(res Result, maxLoss float64) []string {
 	}
 	if res.SendErrors > 0 {
 		p = append(p, fmt.Sprintf("%d sends failed", res.SendErrors))
+	}
+	if a := res.AckStats; a != nil && a.AckErrors > 0 {
+		p = append(p, fmt.Sprintf("%d messages refused or answered undecodably", a.AckErrors))
+	}
+	if a := res.AckStats; a != nil && a.AckTimeouts > 0 {
+		p = append(p, fmt.Sprintf("%d acknowledgements did not come within -drain", a.AckTimeouts))
 	}
 	if res.LossPercent > maxLoss {
 		p = append(p, fmt.Sprintf("loss %.3f%% is above -max-loss %.3f%%", res.LossPercent, maxLoss))
@@ -297,6 +294,10 @@ func printTable(w io.Writer, r Result) {
 	row("deliveries", "%d of %d expected, lost %d (%.3f%%), duplicates %d, foreign %d", r.Delivered, r.Expected, r.Lost, r.LossPercent, r.Duplicates, r.Foreign)
 	row("delivered/s", "%.0f", r.DeliveredPS)
 	row("latency", "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (mean %.1f ms)", r.LatencyP50, r.LatencyP90, r.LatencyP99, r.LatencyMax, r.LatencyMean)
+	if a := r.AckStats; a != nil {
+		row("acks", "%d accepted, %d refused, %d timed out; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+			a.Acks, a.AckErrors, a.AckTimeouts, a.AckP50, a.AckP90, a.AckP99, a.AckMax)
+	}
 	row("drops", "%d clients dropped during the run", r.Disconnects)
 	if r.PID > 0 {
 		row("server memory", "RSS %.1f MB before, %.1f MB idle with clients, %.1f MB peak; %.1f KB per connection",
@@ -312,14 +313,14 @@ func printTable(w io.Writer, r Result) {
 	tw.Flush()
 }
 
-// progress prints a status line every ProgressEvery until ctx ends.
-func (r *run) progress(ctx context.Context, connected, failed *atomic.Int64) {
+// progress prints a status line every ProgressEvery until ctx ends; on a
+// terminal it rewrites one line.
+func (r *run) progress(ctx context.Context) {
 	w := r.cfg.Progress
 	tty := false
 	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
+		st, err := f.Stat()
+		tty = err == nil && st.Mode()&os.ModeCharDevice != 0
 	}
 	t := time.NewTicker(r.cfg.ProgressEvery)
 	defer t.Stop()
@@ -342,16 +343,17 @@ func (r *run) progress(ctx context.Context, connected, failed *atomic.Int64) {
 		}
 		var recv, dups int64
 		for _, rc := range r.recv {
-			if rc != nil {
-				recv += rc.received.Load()
-				dups += rc.dups.Load()
-			}
+			recv += rc.received.Load()
+			dups += rc.dups.Load()
 		}
 		h := r.lat.snapshot()
 		line := fmt.Sprintf("[%5.1fs %-10s] conn %d/%d fail %d | sent %d+%dw err %d | recv %d dup %d | drop %d | p50 %.1f p99 %.1f ms",
-			now.Seconds(), phase, connected.Load(), r.cfg.Clients, failed.Load(),
+			now.Seconds(), phase, r.connected.Load(), r.cfg.Clients, r.failed.Load(),
 			r.sent.Load(), r.warm.Load(), r.sendEr.Load(), recv, dups, r.disc.Load(),
-			float64(h.quantile(0.5))/1000, float64(h.quantile(0.99))/1000)
+			millis(h.quantile(0.5)), millis(h.quantile(0.99)))
+		if r.cfg.Ack {
+			line += fmt.Sprintf(" | ack %d refused %d timeout %d pending %d", r.acks.Load(), r.ackErr.Load(), r.ackTO.Load(), len(r.ackSlots))
+		}
 		if tty {
 			fmt.Fprintf(w, "\r\033[K%s", line)
 		} else {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,6 +20,54 @@ type procSample struct {
 	At    time.Time
 	RSSKB int64 // resident set size
 	CPU   time.Duration
+}
+
+// sampler samples the server process, when pid is set, and keeps its peak
+// RSS.
+type sampler struct {
+	pid  int
+	mu   sync.Mutex
+	peak int64
+	errs int
+}
+
+// sample reads the process once; ok is false without a pid or on an error.
+func (s *sampler) sample() (p procSample, ok bool) {
+	if s.pid <= 0 {
+		return p, false
+	}
+	p, err := readProc(s.pid)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.errs++
+		return p, false
+	}
+	s.peak = max(s.peak, p.RSSKB)
+	return p, true
+}
+
+// watch samples every 100 ms until ctx ends, so that the peak RSS is seen.
+func (s *sampler) watch(ctx context.Context) {
+	if s.pid <= 0 {
+		return
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sample()
+		}
+	}
+}
+
+func (s *sampler) peakAndErrors() (peakKB int64, errs int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak, s.errs
 }
 
 // readProc reads /proc/PID/status (VmRSS) and /proc/PID/stat (utime, stime).

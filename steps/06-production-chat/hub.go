@@ -32,7 +32,7 @@ type client struct {
 	conn socketio.Conn
 
 	mu sync.Mutex
-	// queue, yayınlanacak mesajların sınırlı kuyruğudur (en çok
+	// queue, gönderilecek olayların sınırlı kuyruğudur (en çok
 	// hub.queueSize). Dolarsa kullanıcı yetişemiyor demektir ve bağlantısı
 	// kesilir.
 	queue []outgoing
@@ -51,7 +51,7 @@ type client struct {
 // outgoing, kuyruktaki bir olaydır.
 type outgoing struct {
 	event string
-	text  string
+	data  any
 }
 
 // push, m'yi kuyruğa koyar ve gerekirse yazıcıyı başlatır; hiçbir şeyi
@@ -86,7 +86,7 @@ func (c *client) write() {
 		m := c.queue[0]
 		c.queue = c.queue[1:]
 		c.mu.Unlock()
-		c.conn.Emit(m.event, m.text)
+		c.conn.Emit(m.event, m.data)
 	}
 }
 
@@ -98,7 +98,7 @@ func (c *client) stop() {
 	c.stopped, c.queue = true, nil
 }
 
-// hub, bağlı kullanıcıları tutar ve mesajları onların kuyruklarına dağıtır.
+// hub, bağlı kullanıcıları tutar ve olayları onların kuyruklarına dağıtır.
 // Bağlı kullanıcı sayısının tek kaynağıdır: bağlantı sınırı da /healthz
 // de onu sayar.
 type hub struct {
@@ -107,7 +107,7 @@ type hub struct {
 	log       *slog.Logger
 
 	mu      sync.RWMutex
-	clients map[string]*client
+	clients map[string]*client // bağlantı kimliğinden
 	// closed, closeAll başlayınca true olur; ondan sonra add reddeder.
 	closed bool
 }
@@ -121,11 +121,10 @@ func newHub(queueSize, max int, log *slog.Logger) *hub {
 	}
 }
 
-// add, yeni bağlantı için bir kuyruk ve yazıcı başlatır. Sunucu doluysa
-// ya da kapanıyorsa reddeder. Sayma ve ekleme aynı kilit altındadır:
-// aynı anda gelen bağlantılar sınırı aşamaz.
+// add, yeni bağlantı için bir kuyruk başlatır. Sunucu doluysa ya da
+// kapanıyorsa reddeder. Sayma ve ekleme aynı kilit altındadır: aynı anda
+// gelen bağlantılar sınırı aşamaz.
 func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) (*client, error) {
-	c := &client{conn: conn, limiter: limiter}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -134,6 +133,7 @@ func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) (*client, error) {
 	case len(h.clients) >= h.max:
 		return nil, errFull
 	}
+	c := &client{conn: conn, limiter: limiter}
 	h.clients[conn.ID()] = c
 	return c, nil
 }
@@ -141,10 +141,9 @@ func (h *hub) add(conn socketio.Conn, limiter *rateLimiter) (*client, error) {
 // remove, bağlantıyı listeden çıkarır ve yazıcısını durdurur.
 func (h *hub) remove(id string) {
 	h.mu.Lock()
-	c, ok := h.clients[id]
-	delete(h.clients, id)
-	h.mu.Unlock()
-	if ok {
+	defer h.mu.Unlock()
+	if c, ok := h.clients[id]; ok {
+		delete(h.clients, id)
 		c.stop()
 	}
 }
@@ -164,22 +163,38 @@ func (h *hub) count() int {
 	return len(h.clients)
 }
 
-// broadcast, mesajı herkesin kuyruğuna koyar ve hiçbir bağlantıyı
+// broadcast, olayı herkesin kuyruğuna koyar ve hiçbir bağlantıyı
 // beklemez. Kuyruğu dolu olan kullanıcıların bağlantısı kesilir; tarayıcı
 // kendiliğinden yeniden bağlanır.
-func (h *hub) broadcast(event, text string) {
-	var slow []*client
+func (h *hub) broadcast(event string, data any) {
 	h.mu.RLock()
+	slow := h.toAll(event, data)
+	h.mu.RUnlock()
+	h.drop(slow)
+}
+
+// toAll, olayı herkesin kuyruğuna koyar ve kuyruğu dolu olanları
+// döndürür; h.mu (okuma ya da yazma) tutulurken çağrılır.
+func (h *hub) toAll(event string, data any) []*client {
+	return h.toOthers(nil, event, data)
+}
+
+// toOthers, olayı except dışındaki herkesin kuyruğuna koyar.
+func (h *hub) toOthers(except *client, event string, data any) []*client {
+	var slow []*client
 	for _, c := range h.clients {
-		if !c.push(outgoing{event, text}, h.queueSize) {
+		if c != except && !c.push(outgoing{event, data}, h.queueSize) {
 			slow = append(slow, c)
 		}
 	}
-	h.mu.RUnlock()
+	return slow
+}
 
-	// Kapatma OnDisconnect'i, o da remove'u çağırır ve kilidi ister;
-	// bu yüzden kilidi bıraktıktan sonra kapatırız. Kapatma, kapanış
-	// çerçevesi için biraz bekleyebilir: yayın onu da beklemesin.
+// drop, kuyruğu dolu kullanıcıların bağlantısını keser. Kapatma
+// OnDisconnect'i, o da remove'u çağırır ve kilidi ister; bu yüzden kilit
+// bırakıldıktan sonra çağrılır. Kapatma, kapanış çerçevesi için biraz
+// bekleyebilir: kimse onu da beklemesin.
+func (h *hub) drop(slow []*client) {
 	for _, c := range slow {
 		h.log.Warn("yavaş kullanıcının bağlantısı kesildi: kuyruğu dolu",
 			"id", c.conn.ID(), "queue", h.queueSize)
@@ -189,8 +204,8 @@ func (h *hub) broadcast(event, text string) {
 
 // notify, yalnızca bu kullanıcıya olay gönderir. Kuyruğu doluysa
 // bildirimi atlar: bildirim için kimseyi beklemeyiz.
-func (c *client) notify(event, text string, max int) {
-	c.push(outgoing{event, text}, max)
+func (c *client) notify(event string, data any, max int) {
+	c.push(outgoing{event, data}, max)
 }
 
 // closeAll, herkese son bir bildirim göndermeyi dener, en çok wait kadar

@@ -351,15 +351,6 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       idleTimeout,
 	}
-	// Shutdown, WebSocket bağlantılarını kendisi kapatmaz; bu kancayla
-	// herkese haber verip kapatırız. Kanca ayrı bir goroutine'de çalışır;
-	// bitmesini closed ile bekleriz.
-	closed := make(chan struct{})
-	srv.RegisterOnShutdown(func() {
-		handler.hub.closeAll(restartNotice, noticeWait)
-		close(closed)
-	})
-
 	// Socket.IO sunucusu yeni bağlantıları kendi döngüsünde kabul eder.
 	// Her dönüş yolunda kapatılır; normal kapanışta HTTP kapandıktan sonra.
 	// gosocketio.Close, kurulmakta olan oturumları bekleyerek kapatır.
@@ -388,12 +379,16 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	start := time.Now()
 	handler.shuttingDown.Store(true)
 	logger.Info("kapanıyor: yeni bağlantı alınmıyor", "users", handler.hub.count())
+	// Önce herkese haber verip bağlantıları kapatırız; HTTP sunucusu bu
+	// sırada açık kalır ki uzun yoklamadaki kullanıcı bildirimi bir sonraki
+	// isteğiyle alabilsin. (Shutdown, WebSocket bağlantılarını zaten
+	// kapatmaz.) Yeni bağlantıyı admit ve hub.add reddeder.
+	handler.hub.closeAll(restartNotice, noticeWait)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
-	<-closed
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
