@@ -106,6 +106,22 @@ func (e Event) StringArg(i int) (string, error) {
 	return s, err
 }
 
+// TextArg decodes argument i as a chat text: a JSON string (the chat of
+// steps 03-06) or an object whose "text" field is one (steps 07 on send
+// {"from", "text", "at"}).
+func (e Event) TextArg(i int) (string, error) {
+	if s, err := e.StringArg(i); err == nil {
+		return s, nil
+	}
+	var obj struct {
+		Text *string `json:"text"`
+	}
+	if err := json.Unmarshal(e.Args[i], &obj); err != nil || obj.Text == nil {
+		return "", fmt.Errorf("event %q arg %d is %s, neither a string nor an object with a text", e.Name, i, truncate(string(e.Args[i])))
+	}
+	return *obj.Text, nil
+}
+
 // Client is one Socket.IO connection to namespace "/". Its methods are safe
 // for concurrent use.
 type Client struct {

@@ -259,7 +259,7 @@ func TestOfflineDeploy(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if got, err := ev.StringArg(0); err != nil || got != text {
+			if got, err := ev.TextArg(0); err != nil || got != text {
 				t.Fatalf("%s got %q (%v), want %q", name, got, err, text)
 			}
 		}

@@ -1,0 +1,9 @@
+// Package bench holds the comparison benchmark: compare.sh runs the same
+// loads against the Node reference server (node-reference/server.js), step
+// 05 and step 06, with the Go load tool (scripts/loadtest) and, for the
+// node-* shapes, with node-load/load.js, a load made of the official
+// socket.io-client 2.5.0. The package has no code of its own; its tests
+// check node-load/load.js against an in-process server built like the
+// steps' servers. scripts/charts turns compare.sh's results into charts
+// and tables.
+package bench
