@@ -104,6 +104,19 @@ func TestBrowserThreePeopleKnowWhoIsWho(t *testing.T) {
 	ali.WaitTrue(t, "Ali to see Ayşe come back", hasNotice("Ayşe katıldı."), 5*time.Second)
 	ali.WaitTrue(t, "the list to settle", onlineIs("Ali", "Ayşe", "Can"), 5*time.Second)
 
+	// Over long-polling the browser may have no request open when the page
+	// goes: here Can's page pauses its polling, as before an upgrade, and
+	// Ali's message completes the last poll. The page tells the server it
+	// is going, so the nickname is free at once, not after the ping
+	// timeout.
+	chattest.Eval[bool](t, can, `(socket.io.engine.transport.pause(() => { window.pollingPaused = true; }), true)`)
+	ali.Send(t, "görüşürüz Can")
+	can.WaitTrue(t, "Can's page to stop polling", `window.pollingPaused === true`, 5*time.Second)
+	can.Reload(t)
+	can.WaitTrue(t, "Can to be Can again", myNick+` === "Can"`, 10*time.Second)
+	ali.WaitTrue(t, "Ali to see Can leave", hasNotice("Can ayrıldı."), 5*time.Second)
+	ali.WaitTrue(t, "the list to settle", onlineIs("Ali", "Ayşe", "Can"), 5*time.Second)
+
 	if chattest.Screenshots() {
 		chattest.SaveScreenshot(t, "07-nicknames-and-presence", ali, ayse, can)
 	}

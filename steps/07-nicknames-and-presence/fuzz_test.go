@@ -29,7 +29,8 @@ func FuzzValidateMessage(f *testing.F) {
 		if s, ok := msg.(string); !ok || s != text {
 			t.Fatalf("accepted %q as %q", data, text)
 		}
-		if len(text) > maxBytes || !utf8.ValidString(text) || strings.TrimSpace(text) == "" {
+		if len(text) > maxBytes || !utf8.ValidString(text) || strings.TrimSpace(text) == "" ||
+			strings.ContainsAny(text, "\x00\x1b\x7f") {
 			t.Fatalf("accepted a message it should refuse: %q", text)
 		}
 	})

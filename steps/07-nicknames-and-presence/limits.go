@@ -17,6 +17,7 @@ var (
 	errEmpty    = errors.New("mesaj boş")
 	errTooLong  = errors.New("mesaj çok uzun")
 	errBadUTF8  = errors.New("mesaj geçerli UTF-8 değil")
+	errControl  = errors.New("mesajda denetim karakteri var")
 	errRateHigh = errors.New("çok hızlı gönderiyorsunuz")
 )
 
@@ -36,6 +37,11 @@ func validateMessage(msg any, maxBytes int) (string, error) {
 	}
 	if strings.TrimSpace(text) == "" {
 		return "", errEmpty
+	}
+	// Sekme ve satır sonu dışındaki denetim karakterleri (NUL gibi)
+	// ekranda görünmez ve bazı veritabanları onları saklayamaz.
+	if strings.ContainsFunc(text, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }) {
+		return "", errControl
 	}
 	return text, nil
 }

@@ -188,6 +188,7 @@ func TestBadInputGetsItsAnswer(t *testing.T) {
 		{"no argument at all", `42["chat message"]`, "metin değil"},
 		{"an empty message", `42["chat message",""]`, "boş"},
 		{"only spaces", `42["chat message","   "]`, "boş"},
+		{"a control character", `42["chat message","a\u0000b"]`, "denetim karakteri"},
 		{"an unknown event", `42["bilinmeyen olay","x"]`, ""},
 	}
 	for _, mode := range []string{"polling", "websocket"} {
