@@ -72,7 +72,14 @@ type Process struct {
 // when the test ends.
 func Start(t testing.TB, bin string, env ...string) *Process {
 	t.Helper()
-	port := FreePort(t)
+	return StartAt(t, bin, FreePort(t), env...)
+}
+
+// StartAt is Start on a given port, for example the port of a process
+// the test stopped, so that its clients find the new one where they left
+// the old.
+func StartAt(t testing.TB, bin string, port int, env ...string) *Process {
+	t.Helper()
 	p := &Process{
 		URL:    "http://127.0.0.1:" + strconv.Itoa(port),
 		Port:   port,

@@ -220,7 +220,21 @@ func TestOfflineDeploy(t *testing.T) {
 			t.Errorf("the web command did not start with app.json's config vars %q: a Deploy-button app would crash the same way (an \"ayarlar geçersiz\" line in the server log names the value the program refuses)", appEnv(m))
 		}
 	})
-	p := chattest.Start(t, exe, append(appEnv(m), "PATH="+pathList)...)
+	env := append(appEnv(m), "PATH="+pathList)
+	provided, err := m.providedVars()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The add-ons' stand-ins: throwaway servers of the test's own.
+	for _, v := range provided {
+		switch v {
+		case "DATABASE_URL":
+			env = append(env, v+"="+chattest.StartPostgres(t).URL)
+		case "REDIS_URL":
+			env = append(env, v+"="+chattest.StartRedis(t).URL)
+		}
+	}
+	p := chattest.Start(t, exe, env...)
 	started = true
 	if p.Port == 3000 {
 		t.Fatal("the free port happened to be 3000; the check could not tell whether PORT is read")
@@ -466,19 +480,30 @@ func TestDeployTargetIsTheSameEverywhere(t *testing.T) {
 		}
 	})
 
-	t.Run("app.json lists the final step's variables, less PORT", func(t *testing.T) {
+	t.Run("app.json lists the final step's variables, less PORT and the add-ons' own", func(t *testing.T) {
 		table := envTable(readFile(t, root, filepath.Join("steps", final, "README.md")))
 		t.Logf("steps/%s/README.md lists %v", final, table)
 		if !slices.Contains(table, "PORT") {
 			t.Errorf("steps/%s/README.md's env table has no PORT; Heroku gives the port only through it", final)
 		}
-		want := slices.DeleteFunc(slices.Sorted(slices.Values(table)), func(s string) bool { return s == "PORT" })
 		m, err := parseAppJSON(readFile(t, root, "app.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
+		provided, err := m.providedVars()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range provided {
+			if !slices.Contains(table, v) {
+				t.Errorf("app.json adds an add-on that sets %s, which steps/%s does not read", v, final)
+			}
+		}
+		want := slices.DeleteFunc(slices.Sorted(slices.Values(table)), func(s string) bool {
+			return s == "PORT" || slices.Contains(provided, s)
+		})
 		if got := sortedKeys(m.Env); !slices.Equal(got, want) {
-			t.Errorf("app.json env %v, want %v (the env table of steps/%s/README.md, less PORT)", got, want, final)
+			t.Errorf("app.json env %v, want %v (the env table of steps/%s/README.md, less PORT and %v)", got, want, final, provided)
 		}
 	})
 

@@ -73,6 +73,57 @@ func envTable(readme []byte) []string {
 	return out
 }
 
+// addonVars are the config vars that Heroku add-ons set themselves, by
+// add-on service. app.json does not list them in env: the add-on gives
+// them their value.
+var addonVars = map[string]string{
+	"heroku-postgresql": "DATABASE_URL",
+	"heroku-redis":      "REDIS_URL",
+}
+
+// appAddon is one entry of app.json's addons: "service:plan" or
+// {"plan": "service:plan"}.
+type appAddon struct {
+	Service, Plan string
+}
+
+// addons returns app.json's add-ons.
+func (m *appManifest) addons() ([]appAddon, error) {
+	var out []appAddon
+	for _, raw := range m.Addons {
+		var plan string
+		if err := json.Unmarshal(raw, &plan); err != nil {
+			var obj struct {
+				Plan string `json:"plan"`
+			}
+			if err := json.Unmarshal(raw, &obj); err != nil || obj.Plan == "" {
+				return nil, fmt.Errorf("app.json addons: %s is neither \"service:plan\" nor {\"plan\": …}", raw)
+			}
+			plan = obj.Plan
+		}
+		service, p, _ := strings.Cut(plan, ":")
+		out = append(out, appAddon{Service: service, Plan: p})
+	}
+	return out, nil
+}
+
+// providedVars returns the config vars that app.json's add-ons set.
+func (m *appManifest) providedVars() ([]string, error) {
+	addons, err := m.addons()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range addons {
+		v, ok := addonVars[a.Service]
+		if !ok {
+			return nil, fmt.Errorf("app.json add-on %s: unknown service (known: heroku-postgresql, heroku-redis)", a.Service)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // runCommand matches "go run ./steps/<name>" in Markdown.
 var runCommand = regexp.MustCompile(`go run \./steps/([A-Za-z0-9_-]+)`)
 

@@ -45,9 +45,20 @@ type driverEvent struct {
 	Event     string `json:"event"`
 	Client    string `json:"client"`
 	Transport string `json:"transport"`
-	Text      string `json:"text"`
-	Reason    string `json:"reason"`
-	Message   string `json:"message"`
+	// Text is a chat message's text: the payload when it is a string
+	// (steps 03-06), else its "text" field; From and At are the object's
+	// other fields (steps 07 on).
+	Text    string `json:"text"`
+	From    string `json:"from"`
+	At      int64  `json:"at"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	// Name is the event of a "got" or an "ack" line; Data is what the
+	// server sent (the event's payload, the acknowledgement), Args what
+	// the client emitted.
+	Name string          `json:"name"`
+	Data json.RawMessage `json:"data"`
+	Args json.RawMessage `json:"args"`
 }
 
 // node is the Node.js setup shared by the tests of this package.

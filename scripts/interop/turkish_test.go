@@ -7,7 +7,8 @@ import "testing"
 // in characters; a server that counts bytes instead breaks exactly here.
 func TestTurkishLettersCrossEveryTransport(t *testing.T) {
 	n := needNode(t)
-	p := startStep(t, finalStep(t))
+	step, _ := finalStep(t)
+	p := startStep(t, step)
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			text := randomText(t, "çğıİöşü ÇĞÖŞÜ")
