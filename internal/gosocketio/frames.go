@@ -50,13 +50,39 @@ func newFrameWriter(c committer, ft frame.Type, pt packet.Type) *frameWriter {
 	return w
 }
 
-// Close, paketi bağlantıya verir.
+// Close, paketi bağlantıya verir. İstemcinin istemediği bir onayı
+// göndermez (strayAck'e bakın).
 func (w *frameWriter) Close() error {
-	err := w.conn.commit(w)
+	var err error
+	if !strayAck(w.ft, w.Bytes()) {
+		err = w.conn.commit(w)
+	}
 	w.conn = nil
 	if w.Cap() <= maxPooledWriter {
 		w.Reset()
 		frameWriters.Put(w)
 	}
 	return err
+}
+
+// strayAck, paketin istemcinin istemediği bir onay olup olmadığını
+// söyler. go-socket.io v1.7.0, olay işleyicisi bir değer döndürünce
+// istemci onay istemese de onay paketi yazar; paketin numarası olmadığı
+// için istemci onu hiçbir çağrıya bağlayamaz ve atar. Numarasız onay
+// Engine.IO mesajı "4", Socket.IO onayı "3", isteğe bağlı ad alanı
+// ("/ad,") ve hemen ardından veridir ("["): 43["…"] ya da 43/ad,["…"].
+// Onay isteyen istemciye giden onayda veriden önce numara vardır: 431["…"].
+func strayAck(ft frame.Type, b []byte) bool {
+	if ft != frame.String || len(b) < 3 || b[0] != packet.MESSAGE.StringByte() || b[1] != '3' {
+		return false
+	}
+	rest := b[2:]
+	if rest[0] == '/' {
+		i := bytes.IndexByte(rest, ',')
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+1:]
+	}
+	return len(rest) > 0 && rest[0] == '['
 }

@@ -8,7 +8,8 @@
 //   - NewServer, güvenli seçeneklerle bir *socketio.Server döndürür:
 //     rastgele oturum kimlikleri, iki taşımada da köken denetimi ve
 //     kütüphanenin taşımalarının yerine bu paketin uzun yoklama
-//     (polling.go) ve WebSocket (websocket.go) taşımaları.
+//     (polling.go) ve WebSocket (websocket.go) taşımaları. Taşımalar,
+//     istemcinin istemediği onayları göndermez (frames.go).
 //   - Handler, sunucunun önüne konan HTTP katmanıdır: EIO=3 olmayan
 //     istemcileri (socket.io-client 3.x ve 4.x) açık bir açıklamayla,
 //     izin verilmeyen kökenleri 403 ile reddeder, istek gövdesini sınırlar.

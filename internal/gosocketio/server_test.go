@@ -516,3 +516,96 @@ func waitTrue(cond func() bool) bool {
 	}
 	return true
 }
+
+// TestAnAckGoesOnlyToAClientThatAskedForIt: go-socket.io writes a handler's
+// return value as an acknowledgement even when the event asked for none;
+// the package drops that packet, on both transports, and keeps the
+// acknowledgements that were asked for.
+func TestAnAckGoesOnlyToAClientThatAskedForIt(t *testing.T) {
+	srv := NewServer(Options{})
+	srv.OnConnect("/", func(socketio.Conn) error { return nil })
+	srv.OnEvent("/", "echo", func(_ socketio.Conn, v string) string { return v })
+	go func() { _ = srv.Serve() }()
+	t.Cleanup(func() { _ = Close(srv) })
+	ts := httptest.NewServer(Handler(srv, Options{}))
+	t.Cleanup(ts.Close)
+
+	// Each transport sends the same three events: two without an ack
+	// request, then one with ack id 7; the server answers in order, so a
+	// stray ack would arrive before the one asked for.
+	events := []string{`42["echo","a"]`, `42["echo","b"]`, `427["echo","c"]`}
+	check := func(t *testing.T, received []string) {
+		t.Helper()
+		var acks []string
+		for _, p := range received {
+			if strings.HasPrefix(p, "43") {
+				acks = append(acks, strings.TrimSpace(p))
+			}
+		}
+		if len(acks) != 1 || acks[0] != `437["c"]` {
+			t.Fatalf("acknowledgements %q, want only 437[\"c\"] (all packets: %q)", acks, received)
+		}
+	}
+
+	t.Run("websocket", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/socket.io/?EIO=3&transport=websocket", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		var received []string
+		for len(received) < 2 { // open, then connect ("40")
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			received = append(received, string(b))
+		}
+		for _, e := range events {
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(e)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for !strings.HasPrefix(received[len(received)-1], "437") {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatalf("after %q: %v", received, err)
+			}
+			received = append(received, string(b))
+		}
+		check(t, received)
+	})
+
+	t.Run("polling", func(t *testing.T) {
+		// b64=1: text payloads, as a browser without XHR2 asks for.
+		base := ts.URL + "/socket.io/?EIO=3&transport=polling&b64=1"
+		_, body := request(t, http.MethodGet, base, "", "", "")
+		sid := between(body, `"sid":"`, `"`)
+		if sid == "" {
+			t.Fatalf("no session id in %q", body)
+		}
+		base += "&sid=" + url.QueryEscape(sid)
+		var payload strings.Builder
+		for _, e := range events {
+			fmt.Fprintf(&payload, "%d:%s", len(e), e)
+		}
+		if resp, b := request(t, http.MethodPost, base, "", "text/plain;charset=UTF-8", payload.String()); resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST: %s %q", resp.Status, b)
+		}
+		var received []string
+		for len(received) == 0 || !strings.HasPrefix(received[len(received)-1], "437") {
+			_, b := request(t, http.MethodGet, base, "", "", "")
+			packets, err := decodeText([]byte(b))
+			if err != nil {
+				t.Fatalf("GET %q: %v", b, err)
+			}
+			for _, p := range packets {
+				received = append(received, string(p.pt.StringByte())+string(p.data))
+			}
+		}
+		check(t, received)
+	})
+}
