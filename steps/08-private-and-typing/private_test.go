@@ -52,8 +52,11 @@ func eventsUntil(t testing.TB, c *sioclient.Client, name string) []sioclient.Eve
 
 // three connects Ali, Ayşe and Can over the given transports and waits
 // until everyone has heard of everyone.
-func three(t *testing.T, base string, modes [3]string) (ali, ayse, can *sioclient.Client) {
+func three(t *testing.T, modes [3]string) (ali, ayse, can *sioclient.Client) {
 	t.Helper()
+	// A server of its own: on a shared one, the previous subtest's "Ali"
+	// may still be leaving (closing is asynchronous) and hold the name.
+	_, base, _ := startServer(t, defaults(t))
 	ali = dialAs(t, base, modes[0], "Ali")
 	nextWelcome(t, ali)
 	ayse = dialAs(t, base, modes[1], "Ayşe")
@@ -69,10 +72,9 @@ func three(t *testing.T, base string, modes [3]string) (ali, ayse, can *sioclien
 // A private message reaches its recipient and its sender, and never a
 // third client; over every pair of transports.
 func TestAPrivateMessageReachesExactlyTwo(t *testing.T) {
-	_, base, _ := startServer(t, defaults(t))
 	for _, mode := range transports {
 		t.Run(mode, func(t *testing.T) {
-			ali, ayse, can := three(t, base, [3]string{mode, "polling", "websocket"})
+			ali, ayse, can := three(t, [3]string{mode, "polling", "websocket"})
 			// Ali whispers to Ayşe (her name in other letters), then says
 			// something to everyone: Can's next chat event must be the
 			// public one, with no private message before it.
@@ -152,10 +154,9 @@ func chatTextOf(t testing.TB, ev sioclient.Event) string {
 
 // "Is typing" reaches everyone except the typer, over every transport.
 func TestTypingReachesEveryoneButTheTyper(t *testing.T) {
-	_, base, _ := startServer(t, defaults(t))
 	for _, mode := range transports {
 		t.Run(mode, func(t *testing.T) {
-			ali, ayse, can := three(t, base, [3]string{mode, "polling", "websocket"})
+			ali, ayse, can := three(t, [3]string{mode, "polling", "websocket"})
 			if err := ali.Emit("typing", true); err != nil {
 				t.Fatal(err)
 			}
