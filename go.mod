@@ -1,6 +1,6 @@
 // Sohbet: Socket.IO sohbet uygulamasını adım adım Go ile yazan kurs.
 // +heroku goVersion go1.26
-// +heroku install ./steps/09-message-history
+// +heroku install ./steps/10-delivery-guarantees
 
 module sohbet
 

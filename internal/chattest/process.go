@@ -117,6 +117,13 @@ func StartAt(t testing.TB, bin string, port int, env ...string) *Process {
 	return p
 }
 
+// Signal sends sig to the process, for example SIGSTOP and SIGCONT to
+// freeze a server and let it go on: its sockets stay open, so clients see
+// a server that stopped answering, not one that went away.
+func (p *Process) Signal(sig os.Signal) error {
+	return p.cmd.Process.Signal(sig)
+}
+
 func (p *Process) collect(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)

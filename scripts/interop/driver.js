@@ -91,10 +91,10 @@ function fail(message) {
 const [url, mode, scenario, text, ...flags] = process.argv.slice(2);
 if (!url || !(mode in MODES) || !scenario) {
   process.stderr.write('usage: driver.js URL default|websocket|polling ' +
-    'connect|emit|broadcast|churn|presence|payloads|private [TEXT] [FLAGS...]\n');
+    'connect|emit|broadcast|churn|presence|payloads|private|delivery [TEXT] [FLAGS...]\n');
   process.exit(2);
 }
-if (['emit', 'broadcast', 'presence', 'payloads', 'private'].includes(scenario) && !text) {
+if (['emit', 'broadcast', 'presence', 'payloads', 'private', 'delivery'].includes(scenario) && !text) {
   fail(`scenario ${scenario} needs TEXT`);
 }
 
@@ -128,6 +128,8 @@ function open(name, nick) {
     if (msg && typeof msg === 'object') {
       line.from = msg.from;
       line.at = msg.at;
+      line.id = msg.id;
+      line.clientOffset = msg.clientOffset;
     }
     out(line);
   });
@@ -331,6 +333,29 @@ async function privateScenario(s) {
   for (const x of [a, b, c]) await close(x);
 }
 
+// delivery speaks step 10's protocol: a message with a client offset and
+// an acknowledgement, the same offset again (a retry), refusals, a plain
+// string of the earlier steps, and a last message.
+async function delivery(s) {
+  const a = await open('A');
+  const b = await open('B');
+  await Promise.all([a, b].map((x) => waitEvent(x, 'welcome')));
+  const first = `tam bir kez ${s}`;
+  await emitAck(a, 'chat message', [first, `ilk-${s}`]);
+  await all([a, b], first);
+  await emitAck(a, 'chat message', [first, `ilk-${s}`]);
+  await emitAck(a, 'chat message', ['  ', `bos-${s}`]);
+  await emitAck(a, 'chat message', [42, `sayi-${s}`]);
+  await emitAck(a, 'chat message', [`uzun kimlik ${s}`, 'x'.repeat(65)]);
+  const legacy = `eski usul ${s}`;
+  a.emit('chat message', legacy);
+  await all([a, b], legacy);
+  const last = `son ${s}`;
+  await emitAck(a, 'chat message', [last, `son-${s}`]);
+  await all([a, b], last);
+  for (const x of [a, b]) await close(x);
+}
+
 async function main() {
   if (scenario === 'connect') {
     const clients = await Promise.all([open('A'), open('B')]);
@@ -366,6 +391,8 @@ async function main() {
     await payloads(text, flags.includes('private'));
   } else if (scenario === 'private') {
     await privateScenario(text);
+  } else if (scenario === 'delivery') {
+    await delivery(text);
   } else {
     fail(`unknown scenario ${scenario}`);
   }

@@ -48,11 +48,14 @@ type driverEvent struct {
 	// Text is a chat message's text: the payload when it is a string
 	// (steps 03-06), else its "text" field; From and At are the object's
 	// other fields (steps 07 on).
-	Text    string `json:"text"`
-	From    string `json:"from"`
-	At      int64  `json:"at"`
-	Reason  string `json:"reason"`
-	Message string `json:"message"`
+	Text string `json:"text"`
+	From string `json:"from"`
+	At   int64  `json:"at"`
+	// ID and ClientOffset are a stored message's (steps 09 and 10 on).
+	ID           int64  `json:"id"`
+	ClientOffset string `json:"clientOffset"`
+	Reason       string `json:"reason"`
+	Message      string `json:"message"`
 	// Name is the event of a "got" or an "ack" line; Data is what the
 	// server sent (the event's payload, the acknowledgement), Args what
 	// the client emitted.

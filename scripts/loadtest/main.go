@@ -74,9 +74,11 @@ With -ack, every message is sent as ("chat message", text, clientOffset)
 with an acknowledgement request; the server answers {"ok": true, "id": N}
 or {"ok": false, "error": "...", "retry": bool}. The tool reports the time
 from send to answer, refused messages (ok false) and answers that did not
-come within -drain. A server that acknowledges needs -ack: go-socket.io
-v1.7.0 answers even a message sent without a request, and the client drops
-the connection on that answer.
+come within -drain. Without -ack the tool sends the plain string of the
+earlier steps, which a server that acknowledges still accepts (step 10
+stores it without a client offset: at most once). go-socket.io v1.7.0
+writes an acknowledgement even for a message sent without a request;
+internal/gosocketio drops it before it reaches the client.
 
 Protocols: socketio (steps 03-06 and the Node reference; Engine.IO 3 /
 Socket.IO 2; -transport websocket, polling or upgrade) and websocket (plain

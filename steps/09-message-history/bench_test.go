@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -9,8 +12,11 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	socketio "github.com/googollee/go-socket.io"
+
+	"sohbet/internal/sioclient"
 )
 
 // countingConn is an in-memory socketio.Conn whose Emit only counts. It
@@ -87,4 +93,60 @@ func addLive(h *hub, conn socketio.Conn) (*client, error) {
 		h.release(c, nil)
 	}
 	return c, err
+}
+
+// BenchmarkReplay measures the "server restarted, everyone comes back"
+// case: 1000 messages are stored, then clients that missed all of them
+// connect over websocket at once and each reads its replay (a notice and
+// the newest maxReplay messages). ns/op is the time until the last of
+// them has its last message.
+func BenchmarkReplay(b *testing.B) {
+	for _, clients := range []int{1, 100} {
+		b.Run(strconv.Itoa(clients)+" clients", func(b *testing.B) {
+			_, base, _ := startServer(b, roomy(b))
+			say(b, dialFrom(b, base, "websocket", -1), numbered("geçmiş", 1000)...)
+			for b.Loop() {
+				errs := make(chan error, clients)
+				for range clients {
+					go func() {
+						errs <- readReplay(base, "geçmiş 999", maxReplay)
+					}()
+				}
+				for range clients {
+					if err := <-errs; err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// readReplay connects as a client that has seen nothing since id 0 and
+// reads chat messages until last; it wants exactly want of them. It
+// returns an error instead of failing, so that it can run on any goroutine.
+func readReplay(base, last string, want int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := sioclient.Dial(ctx, base, sioclient.DialOptions{Transport: "websocket", Query: url.Values{"offset": {"0"}}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for n := 1; ; n++ {
+		ev, err := c.Next(ctx, "chat message")
+		if err != nil {
+			return fmt.Errorf("after %d messages: %w", n-1, err)
+		}
+		var m message
+		if err := json.Unmarshal(ev.Args[0], &m); err != nil {
+			return err
+		}
+		if m.Text == last {
+			if n != want {
+				return fmt.Errorf("got %d messages, want %d", n, want)
+			}
+			return nil
+		}
+	}
 }
