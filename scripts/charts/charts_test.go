@@ -107,7 +107,7 @@ func TestTableShowsTheMedianRunInTurkish(t *testing.T) {
 		// Step 06's two idle runs: the lower memory is the median of two.
 		"| 48,1 KB |",
 		// Loss, drops, seconds and thousands the Turkish way.
-		"6.200 (%1,24), 3 koptu | 2,50 sn | 6,00 sn | 9,80 sn | 12,0 sn |",
+		"6200 (%1,24), 3 koptu | 2,50 sn | 6,00 sn | 9,80 sn | 12,0 sn |",
 		"yükü üreten: socket.io-client 2.5.0 (Node)",
 		"taşıma: uzun yoklama",
 		"3 sn ısınmadan sonra 10 sn ölçüm",
@@ -130,7 +130,8 @@ func TestNumbersAreFormattedTheTurkishWay(t *testing.T) {
 	}{
 		{"a fraction has a decimal comma", num(4.25, 2), "4,25"},
 		{"thousands are grouped with dots", num(1234567, 0), "1.234.567"},
-		{"a negative number keeps its sign", num(-1500.5, 1), "-1.500,5"},
+		{"a negative number keeps its sign", num(-1500.5, 1), "-1500,5"},
+		{"four digits take no dot", num(5000, 0), "5000"},
 		{"a short latency has one decimal", ms(4.54), "4,5 ms"},
 		{"a latency of tens of milliseconds has none", ms(34.8), "35 ms"},
 		{"a latency of a second or more is in seconds", ms(1333), "1,33 sn"},

@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// num formats v with dec decimals the Turkish way: a decimal comma and a
-// dot between thousands (1.234,5).
+// num formats v with dec decimals the Turkish way (docs/07-sozluk.md,
+// "Sayılar"): a decimal comma, and dots between thousands from five
+// digits on (12.345,5; but 1234,5).
 func num(v float64, dec int) string {
 	s := strconv.FormatFloat(math.Abs(v), 'f', dec, 64)
 	intPart, frac, _ := strings.Cut(s, ".")
@@ -16,7 +17,7 @@ func num(v float64, dec int) string {
 		b.WriteByte('-')
 	}
 	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
+		if i > 0 && len(intPart) >= 5 && (len(intPart)-i)%3 == 0 {
 			b.WriteByte('.')
 		}
 		b.WriteRune(c)

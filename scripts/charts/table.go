@@ -32,7 +32,7 @@ func table(d *data, chartNames []string, alts []string) []byte {
 		servers := d.serversOf(shape)
 		first := d.get(shape, servers[0]).median
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", shape, shapeSentence(first))
-		b.WriteString("| sunucu | bağlanan | teslim/s | kayıp | p50 | p90 | p99 | en çok | boşta bağlantı başına bellek | en yüksek RSS | CPU | koşu |\n")
+		b.WriteString("| sunucu | bağlanan | teslim/sn | kayıp | p50 | p90 | p99 | en çok | boşta bağlantı başına bellek | en yüksek RSS | CPU | koşu |\n")
 		b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, s := range servers {
 			g := d.get(shape, s)

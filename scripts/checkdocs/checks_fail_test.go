@@ -272,6 +272,7 @@ func TestStaleFactsAreFoundUnlessDenied(t *testing.T) {
 		{"- Hobby dyno seçin.", true},
 		{"Ayrıca `BUILDPACK_URL` ayarlayın.", true},
 		{"Yığın olarak cedar-14 seçin.", true},
+		{"Eco dynolar Cedar kuşağında çalışır.", false},
 		{"Bağımlılıkları Godeps ile sabitleyin.", true},
 		{"Heroku Redis eklentisini kurun.", true},
 		{"İstemciyi https://cdn.socket.io/4.7.5/socket.io.min.js adresinden alın.", true},

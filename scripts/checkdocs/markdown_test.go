@@ -52,6 +52,15 @@ type mdFile struct {
 	undefined []link
 	// tables lists the tables, with the heading each one sits under.
 	tables []table
+	// breaks lists the byte offsets of the thematic breaks (---), in order;
+	// the footer of a page is what follows the last one.
+	breaks []int
+	// codeEnds lists the byte offsets just after each code span's closing
+	// backticks, where a suffix would stick to the code (`Emit`'i).
+	codeEnds []int
+	// english is the offset of the first heading "In English", where the
+	// Turkish rules stop; the file's length when it has none.
+	english int
 }
 
 // fence is one fenced code block.
@@ -74,6 +83,8 @@ type fence struct {
 // heading is one heading and the anchor GitHub gives it.
 type heading struct {
 	line int
+	// off is the heading's byte offset in the file.
+	off int
 	// text is the heading as rendered: markup dropped, code and link
 	// texts kept.
 	text   string
@@ -84,13 +95,20 @@ type heading struct {
 type link struct {
 	line   int
 	target string
+	// off is the link's byte offset in the file (0 for an undefined
+	// reference).
+	off int
+	// block tells which list or table holds the link: links with the
+	// same non-zero block sit in one list or table.
+	block int
 }
 
 // table is one table: the heading above it and its body rows (the header
-// row left out), each cell as rendered text.
+// row left out), each cell as rendered text, with the links of each row.
 type table struct {
 	heading string
 	rows    [][]string
+	links   [][]link
 }
 
 var (
@@ -113,6 +131,8 @@ type mdReader struct {
 	section string
 	// defs holds the normalized labels of the reference definitions.
 	defs map[string]bool
+	// blocks numbers the lists and tables that hold links.
+	blocks map[ast.Node]int
 }
 
 // parseMarkdown reads the views of a Markdown text.
@@ -123,7 +143,9 @@ func parseMarkdown(rel, raw string) *mdFile {
 		noFence: []byte(raw),
 		prose:   []byte(blank(raw)),
 		defs:    map[string]bool{},
+		blocks:  map[ast.Node]int{},
 	}
+	r.f.english = len(raw)
 	doc := gfm.Parser().Parse(text.NewReader(r.src))
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
@@ -150,16 +172,24 @@ func (r *mdReader) visit(n ast.Node) ast.WalkStatus {
 	case *ast.FencedCodeBlock:
 		r.addFence(n)
 		return ast.WalkSkipChildren
-	case *ast.CodeBlock, *ast.CodeSpan:
+	case *ast.CodeSpan:
+		r.addCodeEnd(n)
 		return ast.WalkSkipChildren // code, not prose
+	case *ast.CodeBlock:
+		return ast.WalkSkipChildren // code, not prose
+	case *ast.ThematicBreak:
+		f.breaks = append(f.breaks, n.Pos())
 	case *ast.Text:
 		copy(r.prose[n.Segment.Start:n.Segment.Stop], r.src[n.Segment.Start:n.Segment.Stop])
 	case *ast.Heading:
 		r.section = plainText(n, r.src)
-		f.headings = append(f.headings, heading{line: lineOf(f.raw, n.Pos()), text: r.section})
+		f.headings = append(f.headings, heading{line: lineOf(f.raw, n.Pos()), off: n.Pos(), text: r.section})
+		if r.section == "In English" && f.english == len(f.raw) {
+			f.english = n.Pos()
+		}
 	case *ast.Link:
 		if n.Reference == nil { // a reference link is checked at its definition
-			f.links = append(f.links, link{line: lineOf(f.raw, n.Pos()), target: string(n.Destination)})
+			f.links = append(f.links, link{line: lineOf(f.raw, n.Pos()), target: string(n.Destination), off: n.Pos(), block: r.blockOf(n)})
 		}
 	case *ast.Image:
 		if n.Reference == nil {
@@ -195,8 +225,57 @@ func (r *mdReader) visit(n ast.Node) ast.WalkStatus {
 		}
 		t := &f.tables[len(f.tables)-1]
 		t.rows = append(t.rows, cells)
+		var links []link
+		_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+			if l, ok := c.(*ast.Link); ok && entering && l.Reference == nil {
+				links = append(links, link{line: lineOf(f.raw, l.Pos()), target: string(l.Destination), off: l.Pos()})
+			}
+			return ast.WalkContinue, nil
+		})
+		t.links = append(t.links, links)
 	}
 	return ast.WalkContinue
+}
+
+// blockOf numbers the list or table that holds n (0 when none does).
+func (r *mdReader) blockOf(n ast.Node) int {
+	for p := n.Parent(); p != nil; p = p.Parent() {
+		switch p.(type) {
+		case *ast.List, *extast.Table:
+			id, ok := r.blocks[p]
+			if !ok {
+				id = len(r.blocks) + 1
+				r.blocks[p] = id
+			}
+			return id
+		}
+	}
+	return 0
+}
+
+// addCodeEnd records where a code span's closing backticks end.
+func (r *mdReader) addCodeEnd(n *ast.CodeSpan) {
+	end := -1
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		if t, ok := c.(*ast.Text); ok && t.Segment.Stop > end {
+			end = t.Segment.Stop
+		}
+	}
+	if end < 0 {
+		return
+	}
+	// A span may close with a space before its backticks (`` `x` ``).
+	j := end
+	for j < len(r.src) && r.src[j] == ' ' {
+		j++
+	}
+	if j < len(r.src) && r.src[j] == '`' {
+		end = j
+	}
+	for end < len(r.src) && r.src[end] == '`' {
+		end++
+	}
+	r.f.codeEnds = append(r.f.codeEnds, end)
 }
 
 // addFence records a fenced code block and blanks it, fences included,

@@ -107,12 +107,15 @@ func TestWorkflowTestsEverythingAndDeploysSafely(t *testing.T) {
 		t.Fatalf("want a job that runs bash .ci/run and a job that pushes to git.heroku.com")
 	}
 
-	t.Run("the test job gets Go from go.mod and Node 20", func(t *testing.T) {
+	// Node.js 24 is the maintained LTS line the terminal client and the
+	// interop tests are run on in GitHub Actions (Node.js 20 reached its
+	// end of life in April 2026).
+	t.Run("the test job gets Go from go.mod and Node 24", func(t *testing.T) {
 		if v, _ := actionInput(testJob.Steps, "actions/setup-go", "go-version-file"); v != "go.mod" {
 			t.Errorf("setup-go go-version-file = %q, want go.mod", v)
 		}
-		if v, _ := actionInput(testJob.Steps, "actions/setup-node", "node-version"); v != "20" {
-			t.Errorf("setup-node node-version = %q, want 20", v)
+		if v, _ := actionInput(testJob.Steps, "actions/setup-node", "node-version"); v != "24" {
+			t.Errorf("setup-node node-version = %q, want 24", v)
 		}
 		if _, err := os.Stat(filepath.Join(root, ".ci", "run")); err != nil {
 			t.Errorf("the test job runs .ci/run: %v", err)

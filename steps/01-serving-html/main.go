@@ -31,7 +31,7 @@ const shutdownTimeout = 10 * time.Second
 // main ile testler aynı işleyiciyi kullanır.
 func newServer() http.Handler {
 	mux := http.NewServeMux()
-	// "GET /{$}" yalnızca kök yolu eşler; "/baska" gibi yollar 404 alır.
+	// "GET /{$}" yalnızca kök yolla eşleşir; "/baska" gibi yollar 404 alır.
 	// GET kalıbı HEAD isteklerini de kapsar.
 	mux.HandleFunc("GET /{$}", serveIndex)
 	return mux

@@ -41,7 +41,11 @@ const (
 	pongWait = 60 * time.Second
 
 	// pingPeriod, ping gönderme aralığıdır; pongWait'ten kısa olmalıdır.
-	pingPeriod = (pongWait * 9) / 10
+	// Heroku'nun yönlendiricisi 55 saniye hiç veri geçmeyen bağlantıyı
+	// keser; 25 saniyede bir ping (Socket.IO'nun alışılmış aralığı) o
+	// sınıra geniş bir pay bırakır. gorilla'nın örneğindeki pongWait'in
+	// onda dokuzu (54 saniye) Heroku'da yalnızca bir saniyelik pay olurdu.
+	pingPeriod = 25 * time.Second
 
 	// maxMessageSize, istemciden kabul edilen en büyük mesajdır (bayt).
 	// Daha büyüğü gelirse yalnızca o bağlantı kapatılır.
@@ -74,7 +78,7 @@ func newServer() *server {
 		mux:   http.NewServeMux(),
 		conns: make(map[*websocket.Conn]struct{}),
 	}
-	// "GET /{$}" yalnızca kök yolu eşler; "/baska" gibi yollar 404 alır.
+	// "GET /{$}" yalnızca kök yolla eşleşir; "/baska" gibi yollar 404 alır.
 	// GET kalıbı HEAD isteklerini de kapsar.
 	s.mux.HandleFunc("GET /{$}", serveIndex)
 	s.mux.HandleFunc("GET /ws", s.serveWS)

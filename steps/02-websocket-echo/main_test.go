@@ -154,3 +154,17 @@ func TestBinaryEchoesAndClosesConnectionsOnSIGTERM(t *testing.T) {
 		t.Fatalf("client saw %v, want a going-away close frame", err)
 	}
 }
+
+// TestPingsKeepHerokusIdleCutAway checks the ping timing against Heroku's
+// router, which closes a connection that carries no data for 55 seconds:
+// a ping must go out well before that, and before the peer is declared
+// dead (pongWait).
+func TestPingsKeepHerokusIdleCutAway(t *testing.T) {
+	const herokuIdle = 55 * time.Second
+	if pingPeriod >= pongWait {
+		t.Errorf("pingPeriod %v must be shorter than pongWait %v", pingPeriod, pongWait)
+	}
+	if margin := herokuIdle - pingPeriod; margin < herokuIdle/2 {
+		t.Errorf("pingPeriod %v leaves %v before Heroku's %v idle cut; want at least half of it", pingPeriod, margin, herokuIdle)
+	}
+}

@@ -56,8 +56,9 @@ func newServer(allowedOrigins []string) *server {
 	s.io = gosocketio.NewServer(opts)
 
 	// İstemci bağlanınca ve ayrılınca çağrılan işleyiciler. "/" ad alanına
-	// en az bir işleyici bağlamak şarttır: ad alanı böyle oluşur; hiç
-	// işleyici yoksa go-socket.io her bağlantıyı reddeder.
+	// en az bir işleyici bağlamak şarttır: ad alanını ona bağlanan ilk
+	// işleyici oluşturur; hiç işleyici yoksa go-socket.io her bağlantıyı
+	// kapatır.
 	s.io.OnConnect("/", func(c socketio.Conn) error {
 		s.conns.Store(c.ID(), c)
 		log.Printf("bir kullanıcı bağlandı (id=%s)", c.ID())
