@@ -397,7 +397,15 @@ func (p *page) viewUntil(t testing.TB, id int64) []message {
 		case <-c.Done():
 			p.drop(c)
 		case <-p.shown:
+		case <-time.After(time.Second):
+			// Nothing new for a second. A page cannot tell a quiet chat
+			// from a frozen connection (one the cutter froze last is
+			// never closed on its side); it does what socket.io-client
+			// does when the server's pongs stop: it connects again and
+			// asks for what it missed.
+			p.drop(c)
 		case <-ctx.Done():
+			t.Fatalf("%s page: id %d not shown within 20s (shown %d)", p.mode, id, shown)
 		}
 	}
 }
