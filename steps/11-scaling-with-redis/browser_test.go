@@ -328,9 +328,6 @@ func TestBrowserSendsWhatWasTypedOfflineOnceInOrder(t *testing.T) {
 		pending = append(pending, [2]string{text, "gönderiliyor…"})
 	}
 	ali.WaitTrue(t, "three messages waiting in order", jsonIs(outboxStates, pending), 5*time.Second)
-	if chattest.Screenshots() {
-		chattest.SaveScreenshot(t, "10-delivery-guarantees", ali, ayse)
-	}
 
 	// The server is back: they go out in order, once, and leave the outbox.
 	p = chattest.StartAt(t, bin, p.Port, env...)
@@ -377,5 +374,75 @@ func TestBrowserSendsWhatWasTypedOfflineOnceInOrder(t *testing.T) {
 				t.Errorf("page error: %s", e)
 			}
 		}
+	}
+}
+
+// TestBrowserTwoProcessesAreOneChat runs two processes of the real
+// program on one Redis and one database, and a Chromium tab on each (the
+// second forced to long-polling). They see each other online and chat.
+// Then the first process is killed (SIGKILL) and started again on its
+// port at once, as a platform restarts a crashed dyno: its page comes
+// back with every message it missed, and with its nickname, which the
+// dead process holds until its claim expires: the page asks again.
+func TestBrowserTwoProcessesAreOneChat(t *testing.T) {
+	b := chattest.NewBrowser(t)
+	r := chattest.StartRedis(t)
+	bin := chattest.Build(t, ".")
+	env := []string{"REDIS_URL=" + r.URL, "DATABASE_PATH=" + filepath.Join(t.TempDir(), "sohbet.db")}
+	first := chattest.Start(t, bin, env...)
+	second := chattest.Start(t, bin, env...)
+	for _, p := range []*chattest.Process{first, second} {
+		if err := p.WaitLog("Redis'e bağlandı", 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ali := b.NewTab(t, chattest.HalfWidth, chattest.TabHeight)
+	ayse := b.NewTab(t, chattest.HalfWidth, chattest.TabHeight)
+	ayse.ForceTransports(t, "polling")
+	for tab, at := range map[*chattest.Tab]*chattest.Process{ali: first, ayse: second} {
+		tab.Navigate(t, at.URL+"/")
+		tab.WaitTrue(t, "a guest name", myNick+`.startsWith(`+strconv.Quote(guestPrefix)+`)`, 10*time.Second)
+	}
+	choose(t, ali, "Ali")
+	choose(t, ayse, "Ayşe")
+	for _, tab := range []*chattest.Tab{ali, ayse} {
+		tab.WaitTrue(t, "both online on both processes", onlineIs("Ali", "Ayşe"), 10*time.Second)
+	}
+	ali.Send(t, "Merhaba, ben birinci sunucudayım")
+	ayse.Send(t, "Ben de ikincideyim")
+	for _, tab := range []*chattest.Tab{ali, ayse} {
+		tab.WaitTrue(t, "Ali's message", hasChat("Ali", "Merhaba, ben birinci sunucudayım"), 5*time.Second)
+		tab.WaitTrue(t, "Ayşe's message", hasChat("Ayşe", "Ben de ikincideyim"), 5*time.Second)
+	}
+	if chattest.Screenshots() {
+		chattest.SaveScreenshot(t, "11-scaling-with-redis", ali, ayse)
+	}
+
+	// The test listens to the page's welcomes: which name does the
+	// restarted process give?
+	chattest.Eval[bool](t, ali, `(window.welcomed = [], socket.on("welcome", (d) => window.welcomed.push(d.nick)), true)`)
+	if _, _, err := first.Stop(syscall.SIGKILL, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ali.WaitTrue(t, "the page to notice", `!socket.connected`, 10*time.Second)
+	ayse.Send(t, "Ali, sunucun çöktü")
+	first = chattest.StartAt(t, bin, first.Port, env...)
+	restarted := time.Now()
+	ali.WaitTrue(t, "a welcome from the restarted process", `window.welcomed.length > 0`, 10*time.Second)
+	// The page is back within a second or two, while the dead process
+	// still holds "Ali": the welcome usually gives a guest name, and the
+	// page asks for its own again until the claim has expired.
+	ali.WaitTrue(t, "Ali to be Ali again", myNick+` === "Ali"`, presenceTTL+heartbeatEvery+10*time.Second)
+	t.Logf("welcomed as %q; Ali's page had its nickname back %v after the restart",
+		chattest.Eval[string](t, ali, `window.welcomed[0]`), time.Since(restarted).Round(time.Millisecond))
+	for _, tab := range []*chattest.Tab{ali, ayse} {
+		tab.WaitTrue(t, "both online again", onlineIs("Ali", "Ayşe"), 10*time.Second)
+	}
+	ali.WaitTrue(t, "the message Ali missed", hasChat("Ayşe", "Ali, sunucun çöktü"), 10*time.Second)
+	if n := chattest.Eval[int](t, ali, `document.querySelectorAll("#messages li:not(.notice)").length`); n != 3 {
+		t.Errorf("Ali's page shows %d messages, want the 3 once each", n)
+	}
+	for _, tab := range []*chattest.Tab{ali, ayse} {
+		tab.CheckNoDialogs(t)
 	}
 }

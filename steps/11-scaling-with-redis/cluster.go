@@ -118,6 +118,7 @@ func newCluster(redisURL string, log *slog.Logger) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	redis.SetLogger(redisLog{log})
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return &cluster{
@@ -126,6 +127,15 @@ func newCluster(redisURL string, log *slog.Logger) (*cluster, error) {
 		log: log,
 		out: make(chan envelope, outboxSize),
 	}, nil
+}
+
+// redisLog, go-redis'in kendi günlük satırlarını (İngilizce, her bağlanma
+// denemesinde bir satır) yalnızca hata ayıklama düzeyinde yazar. Redis'in
+// durumunu günlüğe biz, değiştiğinde ve Türkçe yazarız (setUp).
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
 }
 
 // redisOptions, REDIS_URL'i go-redis'in ayarlarına çevirir.

@@ -171,16 +171,19 @@ func TestThreeProcessesAreOneChat(t *testing.T) {
 				if ack := setNick(t, can, "ALİ"); ack.OK || ack.Error != errNickTaken.Error() {
 					t.Fatalf("renaming to ALİ on process 2: %+v", ack)
 				}
-				if nick := nextWelcome(t, dialAs(t, bases[2], mode, "ali")).Nick; !strings.HasPrefix(nick, guestPrefix) {
-					t.Fatalf("connecting as ali on process 2 got %q, want a guest name", nick)
+				guest := nextWelcome(t, dialAs(t, bases[2], mode, "ali")).Nick
+				if !strings.HasPrefix(guest, guestPrefix) {
+					t.Fatalf("connecting as ali on process 2 got %q, want a guest name", guest)
 				}
-				// A rename travels too, and frees the old name everywhere.
+				// A rename travels too, and frees the old name everywhere
+				// (once every process has heard of it).
 				if ack := setNick(t, ali, "Alican"); !ack.OK {
 					t.Fatalf("Ali → Alican: %+v", ack)
 				}
 				if ev := decodeArg[renamed](t, nextEvent(t, ayse, "nickname changed")); ev.From != "Ali" || ev.To != "Alican" {
 					t.Fatalf("Ayşe heard %+v", ev)
 				}
+				waitOnline(t, servers, "Alican", "Ayşe", "Can", "Deniz", guest)
 				if ack := setNick(t, can, "Ali"); !ack.OK {
 					t.Fatalf("Ali, freed on process 0, refused on process 2: %+v", ack)
 				}
@@ -289,7 +292,24 @@ func TestRedisStoppedWhileMessagesFlowLosesNothing(t *testing.T) {
 			t.Fatalf("process %d: /healthz = %+v", i, h)
 		}
 	}
+	// A few seconds without Redis, while the pages go on sending. Each
+	// process still shows the other's messages: it reads them from the
+	// database every retryEvery.
+	outage := time.After(3 * time.Second)
 	waitAcked(count()+40, "during the outage")
+	mu.Lock()
+	sentDuring := slices.Max(acked)
+	mu.Unlock()
+	for i, s := range servers {
+		if !chattest.Eventually(10*time.Second, func() bool {
+			s.logMu.Lock()
+			defer s.logMu.Unlock()
+			return s.lastID >= sentDuring
+		}) {
+			t.Fatalf("process %d did not get id %d during the outage", i, sentDuring)
+		}
+	}
+	<-outage
 	r.Restart(t)
 	for i, s := range servers {
 		if !chattest.Eventually(10*time.Second, s.cluster.up.Load) {
