@@ -46,6 +46,9 @@
 //              itself. A emits a last chat marker that everyone must get:
 //              whatever C or A would have been sent by mistake came before.
 //
+// FLAG second=URL (step 11 on, a cluster): every client but A connects to
+// URL, another process of the same chat, instead of the first URL.
+//
 // Output lines (all carry "client" where it applies):
 //   {"event":"connected","client":"A","transport":"polling"}
 //   {"event":"upgraded","client":"A","transport":"websocket"}
@@ -98,6 +101,9 @@ if (['emit', 'broadcast', 'presence', 'payloads', 'private', 'delivery'].include
   fail(`scenario ${scenario} needs TEXT`);
 }
 
+// second is the other process of a cluster, for every client but A.
+const second = (flags.find((f) => f.startsWith('second=')) || '').slice('second='.length);
+
 const timer = setTimeout(() => fail(`timeout after ${TIMEOUT_MS} ms`), TIMEOUT_MS);
 
 // chatText is the text of a "chat message" payload: the payload itself in
@@ -117,7 +123,7 @@ function open(name, nick) {
   };
   if (MODES[mode]) opts.transports = MODES[mode];
   if (nick !== undefined) opts.query = { nick };
-  const socket = io(url, opts);
+  const socket = io(second && name !== 'A' ? second : url, opts);
   socket.name = name;
   socket.got = []; // texts of "chat message"
   socket.log = []; // every event in order: {name, data}

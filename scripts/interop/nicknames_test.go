@@ -336,10 +336,12 @@ func checkPayloads(t *testing.T, n node, url, mode, want string, private bool) {
 	}
 }
 
-func checkPrivate(t *testing.T, n node, url, mode, want string) {
+// checkPrivate runs the private scenario against url; extra goes to the
+// driver after TEXT (for example second=URL).
+func checkPrivate(t *testing.T, n node, url, mode, want string, extra ...string) {
 	s := runSuffix(t)
 	start := time.Now()
-	events := n.drive(t, url, mode, "private", s)
+	events := n.drive(t, url, mode, "private", append([]string{s}, extra...)...)
 	checkTransports(t, events, want, "A", "B", "C")
 	ali, ayse := "Ali "+s, "Ayşe "+s
 
