@@ -30,7 +30,7 @@ func (r *run) dial(ctx context.Context, rc *receiver) (client, error) {
 	if r.cfg.Protocol == "websocket" {
 		return dialPlainWS(ctx, r, rc)
 	}
-	c, err := sioclient.Dial(ctx, r.cfg.URL, sioclient.DialOptions{
+	c, err := sioclient.Dial(ctx, r.cfg.URLs[r.cfg.urlOf(rc.idx)], sioclient.DialOptions{
 		Transport: r.cfg.Transport,
 		Origin:    r.cfg.Origin,
 		OnEvent: func(ev sioclient.Event) {
@@ -75,7 +75,7 @@ type plainWSClient struct {
 var errClosedByTool = errors.New("closed by the load tool")
 
 func dialPlainWS(ctx context.Context, r *run, rc *receiver) (client, error) {
-	u, err := url.Parse(r.cfg.URL)
+	u, err := url.Parse(r.cfg.URLs[r.cfg.urlOf(rc.idx)])
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,10 @@ const maxPendingAcks = 10000
 
 // Config describes one load run.
 type Config struct {
-	URL            string
+	// URLs are the servers' base addresses: client i connects to
+	// URLs[i%len(URLs)], and so does sender i, one of the first Senders
+	// clients. Each URL is taken to be a process of its own.
+	URLs           []string
 	Protocol       string // "socketio" or "websocket"
 	Transport      string // socketio: "websocket", "polling" or "upgrade"
 	Origin         string
@@ -45,7 +48,7 @@ type Config struct {
 	DialParallel   int
 	PayloadBytes   int
 	Ack            bool // socketio: every message asks for an acknowledgement
-	PID            int
+	PIDs           []int
 	Label          string
 	Progress       io.Writer
 	ProgressEvery  time.Duration
@@ -55,10 +58,13 @@ type Config struct {
 // 02's /ws echo) instead of going to every client.
 func (c Config) echo() bool { return c.Protocol == "websocket" }
 
+// urlOf is the index in URLs of client (or sender) i.
+func (c Config) urlOf(i int) int { return i % len(c.URLs) }
+
 // Result is what a run measured. Durations are in milliseconds.
 type Result struct {
 	Label     string  `json:"label,omitempty"`
-	URL       string  `json:"url"`
+	URL       string  `json:"url"` // the URLs, joined by commas
 	Protocol  string  `json:"protocol"`
 	Transport string  `json:"transport,omitempty"`
 	Clients   int     `json:"clients"`
@@ -96,6 +102,10 @@ type Result struct {
 	// AckStats is nil, and its fields absent from the JSON, without -ack.
 	*AckStats
 
+	// Servers and SplitStats are only set with several URLs.
+	Servers []ServerShare `json:"servers,omitempty"`
+	*SplitStats
+
 	LoadAvgStart string `json:"loadavg_start,omitempty"` // /proc/loadavg: is the machine busy?
 	LoadAvgEnd   string `json:"loadavg_end,omitempty"`
 
@@ -106,6 +116,11 @@ type Result struct {
 	MemPerConnKB   float64 `json:"mem_per_conn_kb,omitempty"`
 	CPUPercent     float64 `json:"cpu_pct,omitempty"`
 	ProcSampleErrs int     `json:"proc_errors,omitempty"`
+
+	// Procs is set with several -pid: each process's own figures. PID
+	// is then the first of them, and the RSS and CPU figures above are
+	// sums over them (RSSPeakKB: the peak of the sum).
+	Procs []ProcResult `json:"procs,omitempty"`
 }
 
 // AckStats are the acknowledgements of the measured messages of a run with
@@ -118,6 +133,37 @@ type AckStats struct {
 	AckP90      float64 `json:"ack_p90_ms"`
 	AckP99      float64 `json:"ack_p99_ms"`
 	AckMax      float64 `json:"ack_max_ms"`
+}
+
+// ServerShare is the part of a run that went to one URL.
+type ServerShare struct {
+	URL       string `json:"url"`
+	Clients   int    `json:"clients"`
+	Connected int    `json:"connected"`
+	Senders   int    `json:"senders"`
+}
+
+// SplitStats splits the delivery latency of a run over several URLs:
+// Same is a delivery whose sender and receiver use the same URL, Other
+// one that had to cross from one server to another (through Redis, in
+// step 11).
+type SplitStats struct {
+	SameDelivered  int64   `json:"same_delivered"`
+	SameP50        float64 `json:"same_p50_ms"`
+	SameP99        float64 `json:"same_p99_ms"`
+	OtherDelivered int64   `json:"other_delivered"`
+	OtherP50       float64 `json:"other_p50_ms"`
+	OtherP99       float64 `json:"other_p99_ms"`
+}
+
+// ProcResult is what was sampled of one process of -pid.
+type ProcResult struct {
+	PID        int     `json:"pid"`
+	Name       string  `json:"name,omitempty"` // /proc/PID/comm
+	RSSBaseKB  int64   `json:"rss_base_kb"`
+	RSSIdleKB  int64   `json:"rss_idle_kb"`
+	RSSPeakKB  int64   `json:"rss_peak_kb"`
+	CPUPercent float64 `json:"cpu_pct"`
 }
 
 // ackAnswer is the server's answer to an acknowledged message:
@@ -140,13 +186,16 @@ type receiver struct {
 
 // run is the state of one load run.
 type run struct {
-	cfg    Config
-	id     string // run ID carried in every payload
-	base   time.Time
-	proc   sampler
-	recv   []*receiver
-	lat    shardedHistogram // delivery latency of measured messages
-	ackLat shardedHistogram // acknowledgement latency of measured messages
+	cfg  Config
+	id   string // run ID carried in every payload
+	base time.Time
+	proc *sampler
+	recv []*receiver
+	lat  shardedHistogram // delivery latency of measured messages
+	// latSame and latOther split lat by whether sender and receiver use
+	// the same URL; only recorded with several URLs.
+	latSame, latOther shardedHistogram
+	ackLat            shardedHistogram // acknowledgement latency of measured messages
 
 	connected atomic.Int64
 	failed    atomic.Int64 // clients that could not connect
@@ -201,8 +250,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	r.drain(ctx, &res)
 	// CPU from the start of sending to the last delivery (or the drain's
 	// end): what the server spent to deliver.
-	if cpuEnd, ok := r.proc.sample(); ok && !cpuStart.At.IsZero() {
-		res.CPUPercent = cpuPercent(cpuStart, cpuEnd)
+	if cpuEnd, ok := r.proc.sample(); ok && cpuStart != nil {
+		for i := range cpuEnd {
+			pct := cpuPercent(cpuStart[i], cpuEnd[i])
+			res.CPUPercent += pct
+			if res.Procs != nil {
+				res.Procs[i].CPUPercent = pct
+			}
+		}
 	}
 	return r.finish(res), ctx.Err()
 }
@@ -212,23 +267,47 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 func start(cfg Config) (*run, Result) {
 	idb := make([]byte, 4)
 	_, _ = rand.Read(idb)
-	r := &run{cfg: cfg, id: hex.EncodeToString(idb), base: time.Now(), proc: sampler{pid: cfg.PID},
+	r := &run{cfg: cfg, id: hex.EncodeToString(idb), base: time.Now(), proc: newSampler(cfg.PIDs),
 		recv: make([]*receiver, cfg.Clients), ackSlots: make(chan struct{}, maxPendingAcks)}
 	for i := range r.recv {
 		r.recv[i] = &receiver{idx: i, seen: make([]bitset, cfg.Senders)}
 	}
 	r.phase.Store("connecting")
 	res := Result{
-		Label: cfg.Label, URL: cfg.URL, Protocol: cfg.Protocol, Clients: cfg.Clients,
+		Label: cfg.Label, URL: strings.Join(cfg.URLs, ","), Protocol: cfg.Protocol, Clients: cfg.Clients,
 		Senders: cfg.Senders, Rate: cfg.Rate, Duration: cfg.Duration.Seconds(),
-		Warmup: cfg.Warmup.Seconds(), Started: r.base.UTC().Format(time.RFC3339), PID: cfg.PID,
+		Warmup: cfg.Warmup.Seconds(), Started: r.base.UTC().Format(time.RFC3339),
 		LoadAvgStart: loadAvg(),
 	}
 	if cfg.Protocol == "socketio" {
 		res.Transport = cfg.Transport
 	}
-	if s, ok := r.proc.sample(); ok {
-		res.RSSBaseKB = s.RSSKB
+	if len(cfg.URLs) > 1 {
+		res.Servers = make([]ServerShare, len(cfg.URLs))
+		for i, u := range cfg.URLs {
+			res.Servers[i].URL = u
+		}
+		for i := range cfg.Clients {
+			res.Servers[cfg.urlOf(i)].Clients++
+		}
+		for i := range cfg.Senders {
+			res.Servers[cfg.urlOf(i)].Senders++
+		}
+	}
+	if len(cfg.PIDs) > 0 {
+		res.PID = cfg.PIDs[0]
+	}
+	if len(cfg.PIDs) > 1 {
+		res.Procs = make([]ProcResult, len(cfg.PIDs))
+		for i, pid := range cfg.PIDs {
+			res.Procs[i] = ProcResult{PID: pid, Name: procName(pid)}
+		}
+	}
+	if ps, ok := r.proc.sample(); ok {
+		res.RSSBaseKB = sumRSS(ps)
+		for i := range res.Procs {
+			res.Procs[i].RSSBaseKB = ps[i].RSSKB
+		}
 	}
 	return r, res
 }
@@ -270,6 +349,11 @@ func (r *run) connect(ctx context.Context, res *Result) []client {
 		})
 	}
 	wg.Wait()
+	for i, c := range clients {
+		if c != nil && res.Servers != nil {
+			res.Servers[cfg.urlOf(i)].Connected++
+		}
+	}
 	res.ConnectSeconds = time.Since(begin).Seconds()
 	res.Connected = int(r.connected.Load())
 	res.ConnectFailures = int(r.failed.Load())
@@ -301,20 +385,23 @@ func (r *run) watchDrops(ctx context.Context, clients []client) {
 // settle lets the connections settle, then samples the server's idle
 // memory; that sample also starts the CPU measurement. ok is false when
 // ctx ended.
-func (r *run) settle(ctx context.Context, res *Result) (cpuStart procSample, ok bool) {
+func (r *run) settle(ctx context.Context, res *Result) (cpuStart []procSample, ok bool) {
 	r.phase.Store("idle")
 	if !sleepCtx(ctx, r.cfg.Settle) {
-		return procSample{}, false
+		return nil, false
 	}
-	s, sampled := r.proc.sample()
+	ps, sampled := r.proc.sample()
 	if !sampled {
-		return procSample{}, true
+		return nil, true
 	}
-	res.RSSIdleKB = s.RSSKB
+	res.RSSIdleKB = sumRSS(ps)
+	for i := range res.Procs {
+		res.Procs[i].RSSIdleKB = ps[i].RSSKB
+	}
 	if res.RSSBaseKB > 0 {
-		res.MemPerConnKB = float64(s.RSSKB-res.RSSBaseKB) / float64(res.Connected)
+		res.MemPerConnKB = float64(res.RSSIdleKB-res.RSSBaseKB) / float64(res.Connected)
 	}
-	return s, true
+	return ps, true
 }
 
 // send lets the first Senders clients send at Rate/Senders each: for
@@ -473,7 +560,18 @@ func (r *run) finish(res Result) Result {
 		res.AckStats = &AckStats{Acks: r.acks.Load(), AckErrors: r.ackErr.Load(), AckTimeouts: r.ackTO.Load(),
 			AckP50: millis(a.quantile(0.50)), AckP90: millis(a.quantile(0.90)), AckP99: millis(a.quantile(0.99)), AckMax: millis(a.max)}
 	}
-	res.RSSPeakKB, res.ProcSampleErrs = r.proc.peakAndErrors()
+	peaks, total, errs := r.proc.peaksAndErrors()
+	res.RSSPeakKB, res.ProcSampleErrs = total, errs
+	for i := range res.Procs {
+		res.Procs[i].RSSPeakKB = peaks[i]
+	}
+	if len(r.cfg.URLs) > 1 {
+		same, other := r.latSame.snapshot(), r.latOther.snapshot()
+		res.SplitStats = &SplitStats{
+			SameDelivered: int64(same.n), SameP50: millis(same.quantile(0.50)), SameP99: millis(same.quantile(0.99)),
+			OtherDelivered: int64(other.n), OtherP50: millis(other.quantile(0.50)), OtherP99: millis(other.quantile(0.99)),
+		}
+	}
 	if r.firstErr != nil {
 		res.FirstError = r.firstErr.Error()
 	}
@@ -543,7 +641,15 @@ func (r *run) onMessage(rc *receiver, text string, at time.Time) {
 		return
 	}
 	now := at.Sub(r.base)
-	r.lat.record(rc.idx, now-time.Duration(sentNs))
+	took := now - time.Duration(sentNs)
+	r.lat.record(rc.idx, took)
+	if len(r.cfg.URLs) > 1 {
+		if r.cfg.urlOf(sender) == r.cfg.urlOf(rc.idx) {
+			r.latSame.record(rc.idx, took)
+		} else {
+			r.latOther.record(rc.idx, took)
+		}
+	}
 	r.deliv.Add(1)
 	for {
 		last := r.lastAt.Load()

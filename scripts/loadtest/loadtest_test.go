@@ -325,6 +325,13 @@ func TestFlagsAreChecked(t *testing.T) {
 		{"-protocol", "websocket", "-ack"},
 		{"-ack", "-drain", "0s"},
 		{"extra"},
+		{"-url", "http://127.0.0.1:3001,http://example.com"},
+		{"-url", "http://127.0.0.1:3001,http://127.0.0.1:3001"},
+		{"-url", "http://127.0.0.1:3001,"},
+		{"-url", "http://127.0.0.1:3001,http://127.0.0.1:3002,http://127.0.0.1:3003", "-clients", "2", "-senders", "1"},
+		{"-pid", "server"},
+		{"-pid", "12,0"},
+		{"-pid", "12,12"},
 	}
 	for _, args := range bad {
 		var stderr bytes.Buffer
@@ -345,6 +352,10 @@ func TestFlagsAreChecked(t *testing.T) {
 	o, err := parseFlags([]string{"-url", "https://chat.example.com", "-allow-remote"}, &stderr)
 	if err != nil || o.cfg.echo() {
 		t.Errorf("remote URL with -allow-remote: %v %+v", err, o.cfg)
+	}
+	o, err = parseFlags([]string{"-url", "http://127.0.0.1:3001, ws://localhost:3002", "-pid", "12, 34,56"}, &stderr)
+	if err != nil || !slices.Equal(o.cfg.URLs, []string{"http://127.0.0.1:3001", "ws://localhost:3002"}) || !slices.Equal(o.cfg.PIDs, []int{12, 34, 56}) {
+		t.Errorf("lists: %v, URLs %q, PIDs %v", err, o.cfg.URLs, o.cfg.PIDs)
 	}
 	o, err = parseFlags([]string{"-protocol", "websocket"}, &stderr)
 	if err != nil || !o.cfg.echo() {

@@ -1,12 +1,16 @@
 // Command loadtest measures how many chat users a server of this course can
 // hold: it opens many clients, lets some of them send "chat message" at a
 // fixed total rate, and reports delivery, loss, duplicates and latency, and
-// (given the server's PID) the server's memory and CPU.
+// (given the server's PID) the server's memory and CPU. Given several
+// URLs, for example the processes of step 11 joined by Redis, it spreads
+// the clients and senders over them and also reports the latency of
+// deliveries within one process and across processes.
 //
 // It is meant for servers you run yourself: by default it refuses any host
 // other than loopback (see -allow-remote).
 //
 //	go run ./scripts/loadtest -url http://127.0.0.1:3000 -clients 1000 -senders 10 -rate 50
+//	go run ./scripts/loadtest -url http://127.0.0.1:3001,http://127.0.0.1:3002 -pid 4242,4243,4244
 //	go run ./scripts/loadtest -h
 package main
 
@@ -25,6 +29,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -45,6 +50,8 @@ func main() {
 // options are the command-line flags beyond Config.
 type options struct {
 	cfg          Config
+	urls         string // -url, before it is split into cfg.URLs
+	pids         string // -pid, before it is split into cfg.PIDs
 	jsonOut      bool
 	allowRemote  bool
 	maxLoss      float64
@@ -80,6 +87,21 @@ stores it without a client offset: at most once). go-socket.io v1.7.0
 writes an acknowledgement even for a message sent without a request;
 internal/gosocketio drops it before it reaches the client.
 
+Several servers: -url takes a comma-separated list of base URLs, for
+example the processes of step 11 joined by Redis. Client i connects to
+URL i mod n, and so do the senders (the first -senders clients): with 2
+URLs and 10 senders, 5 send on each. Every client must still receive every
+message of every sender exactly once, whichever server the sender is on.
+Each URL is taken to be a process of its own: the report gives the
+clients on each URL and splits the delivery latency into "same process"
+(sender and receiver on the same URL) and "other process" (the message
+crossed from one server to the other).
+
+Processes: -pid takes a comma-separated list of PIDs, any processes on
+this machine (the servers, redis-server, a database). Each is sampled from
+/proc and reported by PID and command name; the memory and CPU rows are
+the sums over all of them (peak RSS: the peak of the sum).
+
 Protocols: socketio (steps 03-06 and the Node reference; Engine.IO 3 /
 Socket.IO 2; -transport websocket, polling or upgrade) and websocket (plain
 frames to step 02's /ws echo: each message comes back to its sender only).
@@ -96,7 +118,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.URL, "url", "http://127.0.0.1:3000", "server base `URL` (http://, https://, ws:// or wss://)")
+	fs.StringVar(&o.urls, "url", "http://127.0.0.1:3000", "server base `URL` (http://, https://, ws:// or wss://), or several, comma-separated: clients take turns")
 	fs.StringVar(&c.Protocol, "protocol", "socketio", "socketio or websocket (plain gorilla frames, step 02)")
 	fs.StringVar(&c.Transport, "transport", "websocket", "socketio transport: websocket, polling or upgrade (polling first, like a browser)")
 	fs.StringVar(&c.Origin, "origin", "", "Origin header to send (default none, like a non-browser client)")
@@ -112,7 +134,7 @@ Flags:
 	fs.IntVar(&c.DialParallel, "dial-parallel", 200, "most handshakes in flight at once")
 	fs.IntVar(&c.PayloadBytes, "payload", 0, "extra padding bytes per message")
 	fs.BoolVar(&c.Ack, "ack", false, "socketio: send (text, clientOffset) with an acknowledgement request and measure the answers")
-	fs.IntVar(&c.PID, "pid", 0, "server process `PID` to sample from /proc (peak RSS, idle RSS, CPU)")
+	fs.StringVar(&o.pids, "pid", "", "process `PID` to sample from /proc (peak RSS, idle RSS, CPU), or several, comma-separated (servers, redis-server): each is reported, and their sum")
 	fs.StringVar(&c.Label, "label", "", "name of the server under test, copied into the result")
 	fs.DurationVar(&c.ProgressEvery, "progress", time.Second, "interval of the progress line on stderr (0: none)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON line on stdout (the table goes to stderr)")
@@ -148,19 +170,44 @@ func (o *options) validate() error {
 	default:
 		return fmt.Errorf("-protocol %q: want socketio or websocket", c.Protocol)
 	}
-	u, err := url.Parse(c.URL)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("-url %q: want a URL such as http://127.0.0.1:3000", c.URL)
+	c.URLs = nil
+	for _, raw := range strings.Split(o.urls, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("-url %q: want a URL such as http://127.0.0.1:3000", raw)
+		}
+		switch u.Scheme {
+		case "http", "https", "ws", "wss":
+		default:
+			return fmt.Errorf("-url %q: scheme must be http, https, ws or wss", raw)
+		}
+		if !o.allowRemote && !isLoopback(u.Hostname()) {
+			return fmt.Errorf("-url %q is not a loopback address; load only servers you run yourself, and say so with -allow-remote", raw)
+		}
+		// The same server twice would count its own deliveries as
+		// crossing to another process.
+		if slices.Contains(c.URLs, raw) {
+			return fmt.Errorf("-url %q is given twice", raw)
+		}
+		c.URLs = append(c.URLs, raw)
 	}
-	switch u.Scheme {
-	case "http", "https", "ws", "wss":
-	default:
-		return fmt.Errorf("-url %q: scheme must be http, https, ws or wss", c.URL)
-	}
-	if !o.allowRemote && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("-url %q is not a loopback address; load only servers you run yourself, and say so with -allow-remote", c.URL)
+	c.PIDs = nil
+	if o.pids != "" {
+		for _, f := range strings.Split(o.pids, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || pid < 1 {
+				return fmt.Errorf("-pid %q: want a process ID, or several separated by commas", o.pids)
+			}
+			if slices.Contains(c.PIDs, pid) {
+				return fmt.Errorf("-pid %d is given twice", pid)
+			}
+			c.PIDs = append(c.PIDs, pid)
+		}
 	}
 	switch {
+	case c.Clients < len(c.URLs):
+		return fmt.Errorf("-clients %d: want at least one per URL (%d)", c.Clients, len(c.URLs))
 	case c.Clients < 1 || c.Clients > maxClients:
 		return fmt.Errorf("-clients %d: want 1..%d", c.Clients, maxClients)
 	case c.Senders < 0 || c.Senders > c.Clients:
@@ -288,7 +335,14 @@ func printTable(w io.Writer, r Result) {
 	if r.Label != "" {
 		row("server", "%s", r.Label)
 	}
-	row("url", "%s (%s %s)", r.URL, r.Protocol, r.Transport)
+	if len(r.Servers) > 1 {
+		row("urls", "%s (%s %s)", strings.ReplaceAll(r.URL, ",", ", "), r.Protocol, r.Transport)
+		for _, s := range r.Servers {
+			row("  "+s.URL, "%d clients (%d connected), %d senders", s.Clients, s.Connected, s.Senders)
+		}
+	} else {
+		row("url", "%s (%s %s)", r.URL, r.Protocol, r.Transport)
+	}
 	row("load", "%d clients, %d senders, %g msg/s, %gs measured after %gs warm-up", r.Clients, r.Senders, r.Rate, r.Duration, r.Warmup)
 	row("connected", "%d/%d in %.1fs (failures %d; handshake p50 %.1f ms, p99 %.1f ms, max %.1f ms)",
 		r.Connected, r.Clients, r.ConnectSeconds, r.ConnectFailures, r.ConnectP50, r.ConnectP99, r.ConnectMax)
@@ -296,15 +350,27 @@ func printTable(w io.Writer, r Result) {
 	row("deliveries", "%d of %d expected, lost %d (%.3f%%), duplicates %d, foreign %d", r.Delivered, r.Expected, r.Lost, r.LossPercent, r.Duplicates, r.Foreign)
 	row("delivered/s", "%.0f", r.DeliveredPS)
 	row("latency", "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (mean %.1f ms)", r.LatencyP50, r.LatencyP90, r.LatencyP99, r.LatencyMax, r.LatencyMean)
+	if s := r.SplitStats; s != nil {
+		row("  same process", "p50 %.1f ms, p99 %.1f ms (%d deliveries: sender and receiver on one URL)", s.SameP50, s.SameP99, s.SameDelivered)
+		row("  other process", "p50 %.1f ms, p99 %.1f ms (%d deliveries: sender on another URL)", s.OtherP50, s.OtherP99, s.OtherDelivered)
+	}
 	if a := r.AckStats; a != nil {
 		row("acks", "%d accepted, %d refused, %d timed out; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
 			a.Acks, a.AckErrors, a.AckTimeouts, a.AckP50, a.AckP90, a.AckP99, a.AckMax)
 	}
 	row("drops", "%d clients dropped during the run", r.Disconnects)
 	if r.PID > 0 {
-		row("server memory", "RSS %.1f MB before, %.1f MB idle with clients, %.1f MB peak; %.1f KB per connection",
-			float64(r.RSSBaseKB)/1024, float64(r.RSSIdleKB)/1024, float64(r.RSSPeakKB)/1024, r.MemPerConnKB)
-		row("server CPU", "%.0f%% of one core from the first send to the last delivery", r.CPUPercent)
+		sum := ""
+		if len(r.Procs) > 1 {
+			sum = fmt.Sprintf(" (sum of %d processes)", len(r.Procs))
+		}
+		row("server memory", "RSS %.1f MB before, %.1f MB idle with clients, %.1f MB peak; %.1f KB per connection%s",
+			float64(r.RSSBaseKB)/1024, float64(r.RSSIdleKB)/1024, float64(r.RSSPeakKB)/1024, r.MemPerConnKB, sum)
+		row("server CPU", "%.0f%% of one core from the first send to the last delivery%s", r.CPUPercent, sum)
+		for _, p := range r.Procs {
+			row(fmt.Sprintf("  pid %d %s", p.PID, p.Name), "RSS %.1f MB before, %.1f MB idle, %.1f MB peak; CPU %.0f%% of one core",
+				float64(p.RSSBaseKB)/1024, float64(p.RSSIdleKB)/1024, float64(p.RSSPeakKB)/1024, p.CPUPercent)
+		}
 	}
 	if r.DrainTimeout {
 		row("note", "%s", "drain ended before every delivery arrived")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,34 +23,55 @@ type procSample struct {
 	CPU   time.Duration
 }
 
-// sampler samples the server process, when pid is set, and keeps its peak
-// RSS.
+// sampler samples the server processes, when pids are given, and keeps
+// each one's peak RSS and the peak of their sum.
 type sampler struct {
-	pid  int
-	mu   sync.Mutex
-	peak int64
-	errs int
+	pids  []int
+	mu    sync.Mutex
+	peaks []int64 // per pid
+	total int64   // peak of the sum, over samples where every read worked
+	errs  int
 }
 
-// sample reads the process once; ok is false without a pid or on an error.
-func (s *sampler) sample() (p procSample, ok bool) {
-	if s.pid <= 0 {
-		return p, false
+func newSampler(pids []int) *sampler {
+	return &sampler{pids: pids, peaks: make([]int64, len(pids))}
+}
+
+// sample reads every process once, in the order of pids; ok is false
+// without pids or when any read failed.
+func (s *sampler) sample() (ps []procSample, ok bool) {
+	if len(s.pids) == 0 {
+		return nil, false
 	}
-	p, err := readProc(s.pid)
+	ps = make([]procSample, len(s.pids))
+	failed := make([]bool, len(s.pids))
+	errs := 0
+	for i, pid := range s.pids {
+		var err error
+		ps[i], err = readProc(pid)
+		if err != nil {
+			failed[i] = true
+			errs++
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil {
-		s.errs++
-		return p, false
+	s.errs += errs
+	for i, p := range ps {
+		if !failed[i] {
+			s.peaks[i] = max(s.peaks[i], p.RSSKB)
+		}
 	}
-	s.peak = max(s.peak, p.RSSKB)
-	return p, true
+	if errs > 0 {
+		return ps, false
+	}
+	s.total = max(s.total, sumRSS(ps))
+	return ps, true
 }
 
 // watch samples every 100 ms until ctx ends, so that the peak RSS is seen.
 func (s *sampler) watch(ctx context.Context) {
-	if s.pid <= 0 {
+	if len(s.pids) == 0 {
 		return
 	}
 	t := time.NewTicker(100 * time.Millisecond)
@@ -64,10 +86,30 @@ func (s *sampler) watch(ctx context.Context) {
 	}
 }
 
-func (s *sampler) peakAndErrors() (peakKB int64, errs int) {
+// peaksAndErrors returns the peak RSS of each process, the peak of their
+// sum and the number of failed reads.
+func (s *sampler) peaksAndErrors() (peaks []int64, totalKB int64, errs int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.peak, s.errs
+	return slices.Clone(s.peaks), s.total, s.errs
+}
+
+// sumRSS is the summed RSS of samples, in KB.
+func sumRSS(ps []procSample) int64 {
+	var kb int64
+	for _, p := range ps {
+		kb += p.RSSKB
+	}
+	return kb
+}
+
+// procName returns the command name of pid (/proc/PID/comm), or "".
+func procName(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // readProc reads /proc/PID/status (VmRSS) and /proc/PID/stat (utime, stime).
