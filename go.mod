@@ -1,6 +1,6 @@
 // Sohbet: Socket.IO sohbet uygulamasını adım adım Go ile yazan kurs.
 // +heroku goVersion go1.26
-// +heroku install ./steps/10-delivery-guarantees
+// +heroku install ./steps/11-scaling-with-redis
 
 module sohbet
 

@@ -95,8 +95,9 @@ func appEnv(m *appManifest) []string {
 	return env
 }
 
-// healthNumbers returns the numeric top-level fields of GET /healthz.
-func healthNumbers(baseURL string) (map[string]float64, error) {
+// healthFields returns the top-level fields of GET /healthz, which must
+// answer 200.
+func healthFields(baseURL string) (map[string]any, error) {
 	resp, err := http.Get(baseURL + "/healthz")
 	if err != nil {
 		return nil, err
@@ -107,6 +108,15 @@ func healthNumbers(baseURL string) (map[string]float64, error) {
 	}
 	var fields map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&fields); err != nil {
+		return nil, err
+	}
+	return fields, nil
+}
+
+// healthNumbers returns the numeric top-level fields of GET /healthz.
+func healthNumbers(baseURL string) (map[string]float64, error) {
+	fields, err := healthFields(baseURL)
+	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]float64)
@@ -186,7 +196,11 @@ func herokuRouter(t *testing.T, app *url.URL, host string) *url.URL {
 // TestOfflineDeploy builds the app as Heroku's Go buildpack would, starts
 // the Procfile's web command as a dyno would (the bin folder on PATH,
 // PORT set, app.json's config vars), and checks it like the deploy job
-// checks the live app, plus a real chat and a SIGTERM.
+// checks the live app, plus a real chat and a SIGTERM. It does so twice
+// with the one build: as the Deploy button creates the app (app.json's
+// add-ons: PostgreSQL, no Redis, one process), and with Heroku Key-Value
+// Store added (REDIS_URL over TLS with a self-signed certificate), where
+// a second dyno must join the same chat.
 func TestOfflineDeploy(t *testing.T) {
 	root := repoRoot(t)
 	bin := herokuBuild(t, root)
@@ -214,26 +228,72 @@ func TestOfflineDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	provided, err := m.providedVars()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setups := []dynoSetup{{
+		name:   "as the Deploy button creates it, with app.json's add-ons",
+		addons: provided,
+	}}
+	if !slices.Contains(provided, "REDIS_URL") {
+		setups = append(setups, dynoSetup{
+			name:   "with Heroku Key-Value Store added, Redis over TLS",
+			addons: append(slices.Clone(provided), "REDIS_URL"),
+		})
+	}
+
+	// The add-ons' stand-ins: throwaway servers of the test's own. One
+	// PostgreSQL serves every setup, each with a database of its own.
+	var pg *chattest.Postgres
+	for _, s := range setups {
+		if pg == nil && slices.Contains(s.addons, "DATABASE_URL") {
+			pg = chattest.StartPostgres(t)
+		}
+	}
+	for _, s := range setups {
+		t.Run(s.name, func(t *testing.T) {
+			var env []string
+			for _, v := range addonSetVars() {
+				switch {
+				case !slices.Contains(s.addons, v):
+					// Not set, whatever the test's own environment holds.
+					env = append(env, v+"=")
+				case v == "DATABASE_URL":
+					env = append(env, v+"="+pg.NewDatabase(t))
+				case v == "REDIS_URL":
+					// Heroku Key-Value Store speaks TLS only, with a
+					// certificate that no authority signed.
+					env = append(env, v+"="+chattest.StartRedisTLS(t).URL)
+				default:
+					t.Fatalf("no stand-in for the add-on variable %s", v)
+				}
+			}
+			testDyno(t, exe, pathList, m, env, slices.Contains(s.addons, "REDIS_URL"))
+		})
+	}
+}
+
+// dynoSetup is one way the app can run on Heroku: the add-ons it has,
+// by the config var each sets.
+type dynoSetup struct {
+	name   string
+	addons []string
+}
+
+// testDyno starts the web command exe as a dyno would: app.json's config
+// vars, pathList as PATH and the add-ons' variables addonEnv. It runs the
+// deploy checks against it. withRedis says whether REDIS_URL is among the
+// add-ons' variables; then a second dyno started the same way must be
+// part of the same chat.
+func testDyno(t *testing.T, exe, pathList string, m *appManifest, addonEnv []string, withRedis bool) {
+	env := append(append(appEnv(m), addonEnv...), "PATH="+pathList)
 	started := false
 	t.Cleanup(func() {
 		if !started {
 			t.Errorf("the web command did not start with app.json's config vars %q: a Deploy-button app would crash the same way (an \"ayarlar geçersiz\" line in the server log names the value the program refuses)", appEnv(m))
 		}
 	})
-	env := append(appEnv(m), "PATH="+pathList)
-	provided, err := m.providedVars()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The add-ons' stand-ins: throwaway servers of the test's own.
-	for _, v := range provided {
-		switch v {
-		case "DATABASE_URL":
-			env = append(env, v+"="+chattest.StartPostgres(t).URL)
-		case "REDIS_URL":
-			env = append(env, v+"="+chattest.StartRedis(t).URL)
-		}
-	}
 	p := chattest.Start(t, exe, env...)
 	started = true
 	if p.Port == 3000 {
@@ -243,47 +303,89 @@ func TestOfflineDeploy(t *testing.T) {
 		t.Fatalf("the ready line does not name PORT %d:\n%s", p.Port, p.Logs())
 	}
 
-	// dialBoth connects one websocket and one polling client, the two
-	// ways a browser can end up talking to the server.
-	dialBoth := func(t *testing.T, ctx context.Context) (*sioclient.Client, *sioclient.Client) {
+	// Every later subtest needs the state this one waits for: with Redis,
+	// the process is subscribed; without, it is one process on its own.
+	if withRedis {
+		t.Run("GET /healthz says redis ok and names the process", func(t *testing.T) {
+			waitRedisOK(t, p.URL)
+		})
+	} else {
+		t.Run("GET /healthz says nothing about Redis: one process on its own", func(t *testing.T) {
+			h, err := healthFields(p.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := h["redis"]; ok {
+				t.Errorf("GET /healthz = %v: a redis field without REDIS_URL", h)
+			}
+			if _, ok := h["process"]; ok {
+				t.Errorf("GET /healthz = %v: a process id without REDIS_URL", h)
+			}
+		})
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// dialBoth connects one websocket client to a and one polling client
+	// to b, the two ways a browser can end up talking to the server.
+	dialBoth := func(t *testing.T, ctx context.Context, a, b string) (*sioclient.Client, *sioclient.Client) {
 		t.Helper()
-		a, err := sioclient.Dial(ctx, p.URL, sioclient.DialOptions{Transport: sioclient.TransportWebsocket})
+		ca, err := sioclient.Dial(ctx, a, sioclient.DialOptions{Transport: sioclient.TransportWebsocket})
 		if err != nil {
 			t.Fatalf("websocket client: %v", err)
 		}
-		t.Cleanup(func() { a.Close() })
-		b, err := sioclient.Dial(ctx, p.URL, sioclient.DialOptions{Transport: sioclient.TransportPolling})
+		t.Cleanup(func() { ca.Close() })
+		cb, err := sioclient.Dial(ctx, b, sioclient.DialOptions{Transport: sioclient.TransportPolling})
 		if err != nil {
 			t.Fatalf("polling client: %v", err)
 		}
-		t.Cleanup(func() { b.Close() })
-		return a, b
+		t.Cleanup(func() { cb.Close() })
+		return ca, cb
+	}
+	// chat sends text from one client and waits until every client of
+	// to has received it. A client may first get the history that a new
+	// page is sent (the earlier subtests' messages): those are skipped.
+	chat := func(t *testing.T, ctx context.Context, text string, from *sioclient.Client, to map[string]*sioclient.Client) {
+		t.Helper()
+		if err := from.Emit("chat message", text); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range sortedKeys(to) {
+			var seen []string
+			for {
+				ev, err := to[name].Next(ctx, "chat message")
+				if err != nil {
+					t.Fatalf("%s: %q never came (got %q): %v", name, text, seen, err)
+				}
+				got, err := ev.TextArg(0)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if got == text {
+					break
+				}
+				seen = append(seen, got)
+			}
+		}
+	}
+	// leave closes clients. Leaving is the point; how the goodbye went
+	// does not matter (the server may close first), so a Close error is
+	// only logged.
+	leave := func(t *testing.T, clients ...*sioclient.Client) {
+		for _, c := range clients {
+			if err := c.Close(); err != nil {
+				t.Logf("close: %v", err)
+			}
+		}
 	}
 
 	t.Run("a websocket client and a polling client chat", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		a, b := dialBoth(t, ctx)
-		const text = "Heroku'ya hazır mıyız? ✓"
-		if err := a.Emit("chat message", text); err != nil {
-			t.Fatal(err)
-		}
-		for name, c := range map[string]*sioclient.Client{"sender (websocket)": a, "other (polling)": b} {
-			ev, err := c.Next(ctx, "chat message")
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if got, err := ev.TextArg(0); err != nil || got != text {
-				t.Fatalf("%s got %q (%v), want %q", name, got, err, text)
-			}
-		}
-		// Leaving is the point here; how the goodbye went does not matter
-		// (the server may close first), so a Close error is only logged.
-		for _, c := range []*sioclient.Client{a, b} {
-			if err := c.Close(); err != nil {
-				t.Logf("close: %v", err)
-			}
-		}
+		a, b := dialBoth(t, ctx, p.URL, p.URL)
+		chat(t, ctx, "Heroku'ya hazır mıyız? ✓", a, map[string]*sioclient.Client{"sender (websocket)": a, "other (polling)": b})
+		leave(t, a, b)
 	})
 
 	t.Run("the connection count in /healthz follows the clients", func(t *testing.T) {
@@ -299,7 +401,7 @@ func TestOfflineDeploy(t *testing.T) {
 			t.Fatalf("GET /healthz has no connection count at 0 with no client connected: %v", before)
 		}
 
-		a, b := dialBoth(t, ctx)
+		a, b := dialBoth(t, ctx, p.URL, p.URL)
 		// The count is the number that rises by exactly the two clients;
 		// its name is the step's choice.
 		var counters []string
@@ -322,13 +424,7 @@ func TestOfflineDeploy(t *testing.T) {
 		}
 		t.Logf("connection count: %v", counters)
 
-		// Leaving is the point here; how the goodbye went does not matter
-		// (the server may close first), so a Close error is only logged.
-		for _, c := range []*sioclient.Client{a, b} {
-			if err := c.Close(); err != nil {
-				t.Logf("close: %v", err)
-			}
-		}
+		leave(t, a, b)
 		ok = chattest.Eventually(5*time.Second, func() bool {
 			now, err := healthNumbers(p.URL)
 			if err != nil {
@@ -370,11 +466,35 @@ func TestOfflineDeploy(t *testing.T) {
 		check(t, target{base: herokuRouter(t, base, host), origin: "https://" + host})
 	})
 
+	if withRedis {
+		t.Run("a second dyno with the same config vars is part of the same chat", func(t *testing.T) {
+			q := chattest.Start(t, exe, env...)
+			waitRedisOK(t, q.URL)
+			if pid, qid := processOf(t, p.URL), processOf(t, q.URL); pid == qid {
+				t.Fatalf("both dynos call themselves process %q", pid)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			a, b := dialBoth(t, ctx, p.URL, q.URL)
+			everyone := map[string]*sioclient.Client{"client of the first dyno (websocket)": a, "client of the second dyno (polling)": b}
+			chat(t, ctx, "birinci dynodan merhaba", a, everyone)
+			chat(t, ctx, "ikinci dynodan merhaba", b, everyone)
+			leave(t, a, b)
+			if code, _, err := q.Stop(syscall.SIGTERM, 10*time.Second); err != nil || code != 0 {
+				t.Fatalf("stop the second dyno: exit code %d, %v", code, err)
+			}
+		})
+	}
+
 	t.Run("the program runs with app.json's values, which are its own defaults", func(t *testing.T) {
-		// Start once more with none of app.json's variables set.
+		// Start once more with none of app.json's variables set, and
+		// none of the add-ons' either.
 		var unset []string
 		for _, name := range sortedKeys(m.Env) {
 			unset = append(unset, name+"=") // empty means "use the default"
+		}
+		for _, name := range addonSetVars() {
+			unset = append(unset, name+"=")
 		}
 		q := chattest.Start(t, exe, append(unset, "PATH="+pathList)...)
 		defaults := startupSettings(q.Logs())
@@ -424,6 +544,35 @@ func TestOfflineDeploy(t *testing.T) {
 			t.Fatal("the connected client was not disconnected by the shutdown")
 		}
 	})
+}
+
+// waitRedisOK waits until GET /healthz of the process at baseURL says
+// status "ok", redis "ok" and names the process: it has subscribed to
+// Redis over TLS and hears the other processes. Right after the ready
+// line the subscription may still be on its way.
+func waitRedisOK(t *testing.T, baseURL string) {
+	t.Helper()
+	var last map[string]any
+	var lastErr error
+	ok := chattest.Eventually(10*time.Second, func() bool {
+		last, lastErr = healthFields(baseURL)
+		return lastErr == nil && last["status"] == "ok" && last["redis"] == "ok" && last["process"] != nil && last["process"] != ""
+	})
+	if !ok {
+		t.Fatalf("GET /healthz never said status ok, redis ok and a process id with REDIS_URL set: %v (%v)", last, lastErr)
+	}
+	t.Logf("GET /healthz: %v", last)
+}
+
+// processOf returns the process id that GET /healthz names.
+func processOf(t *testing.T, baseURL string) string {
+	t.Helper()
+	h, err := healthFields(baseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := h["process"].(string)
+	return id
 }
 
 // TestDeployTargetIsTheSameEverywhere checks that every file that names the
@@ -499,11 +648,15 @@ func TestDeployTargetIsTheSameEverywhere(t *testing.T) {
 				t.Errorf("app.json adds an add-on that sets %s, which steps/%s does not read", v, final)
 			}
 		}
+		// An add-on's variable stays out of env whether or not app.json
+		// adds the add-on: REDIS_URL comes with Heroku Key-Value Store
+		// when someone adds it, which the Deploy button does not.
+		set := addonSetVars()
 		want := slices.DeleteFunc(slices.Sorted(slices.Values(table)), func(s string) bool {
-			return s == "PORT" || slices.Contains(provided, s)
+			return s == "PORT" || slices.Contains(set, s)
 		})
 		if got := sortedKeys(m.Env); !slices.Equal(got, want) {
-			t.Errorf("app.json env %v, want %v (the env table of steps/%s/README.md, less PORT and %v)", got, want, final, provided)
+			t.Errorf("app.json env %v, want %v (the env table of steps/%s/README.md, less PORT and the add-ons' %v)", got, want, final, set)
 		}
 	})
 
@@ -576,6 +729,9 @@ func TestValidateAppRejectsBrokenManifests(t *testing.T) {
 		{"an unknown top-level key", edit(func(d map[string]any) { d["dynos"] = 1 })},
 		{"a stale BUILDPACK_URL", edit(func(d map[string]any) {
 			env(d)["BUILDPACK_URL"] = map[string]any{"description": "x", "value": "https://example.com/bp", "required": false}
+		})},
+		{"REDIS_URL in env, which Heroku Key-Value Store sets", edit(func(d map[string]any) {
+			env(d)["REDIS_URL"] = map[string]any{"description": "x", "required": false}
 		})},
 		{"PORT in env", edit(func(d map[string]any) {
 			env(d)["PORT"] = map[string]any{"description": "x", "value": "3000", "required": false}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -74,11 +75,16 @@ func envTable(readme []byte) []string {
 }
 
 // addonVars are the config vars that Heroku add-ons set themselves, by
-// add-on service. app.json does not list them in env: the add-on gives
-// them their value.
+// add-on service. app.json does not list them in env, whether or not it
+// adds the add-on: the add-on gives them their value when it is added.
 var addonVars = map[string]string{
 	"heroku-postgresql": "DATABASE_URL",
 	"heroku-redis":      "REDIS_URL",
+}
+
+// addonSetVars returns the config vars that some add-on sets, in order.
+func addonSetVars() []string {
+	return slices.Sorted(maps.Values(addonVars))
 }
 
 // appAddon is one entry of app.json's addons: "service:plan" or
@@ -261,6 +267,11 @@ func validateApp(m *appManifest) []error {
 		}
 		if name == "PORT" {
 			add("env PORT: Heroku sets PORT itself; it must not be in app.json")
+		}
+		for _, service := range sortedKeys(addonVars) {
+			if addonVars[service] == name {
+				add("env %s: the %s add-on sets it, so app.json does not list it", name, service)
+			}
 		}
 		if name == "BUILDPACK_URL" {
 			add("env BUILDPACK_URL: stale; use the buildpacks key")
