@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"sohbet/internal/chattest"
 	"sohbet/internal/sioclient"
 )
@@ -187,6 +189,14 @@ func TestThreeProcessesAreOneChat(t *testing.T) {
 				if ack := setNick(t, can, "Ali"); !ack.OK {
 					t.Fatalf("Ali, freed on process 0, refused on process 2: %+v", ack)
 				}
+
+				// Heroku's smallest Key-Value Store plan allows 20
+				// connections: three processes must stay within it.
+				if n, limit := redisClients(t, r.URL)-1, 3*(redisPoolSize+1); n > limit {
+					t.Fatalf("three processes hold %d Redis connections, want at most %d", n, limit)
+				} else {
+					t.Logf("three processes hold %d Redis connections (at most %d)", n, limit)
+				}
 			})
 		}
 	}
@@ -212,6 +222,33 @@ func TestTypingCrossesProcesses(t *testing.T) {
 			t.Fatalf("the typer heard itself: %s", ev.Args)
 		}
 	}
+}
+
+// redisClients asks Redis how many clients are connected, this one
+// included.
+func redisClients(t *testing.T, redisURL string) int {
+	t.Helper()
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	info, err := rdb.Info(context.Background(), "clients").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_clients:"); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("INFO clients has no connected_clients:\n%s", info)
+	return 0
 }
 
 // healthOf returns a server's /healthz.
@@ -410,5 +447,50 @@ func TestAKilledProcessesUsersMoveToAnother(t *testing.T) {
 	}
 	if m := decodeArg[message](t, ev); m.ID != missed.ID || m.Text != "sen yokken" {
 		t.Fatalf("Ali's first message back: %+v, want id %d", m, missed.ID)
+	}
+}
+
+// TestRedisOverTLS: as on Heroku, Redis speaks only TLS (rediss://) with a
+// self-signed certificate; the processes connect and chat.
+func TestRedisOverTLS(t *testing.T) {
+	r := chattest.StartRedisTLS(t)
+	if !strings.HasPrefix(r.URL, "rediss://") {
+		t.Fatalf("URL %s, want rediss://", r.URL)
+	}
+	servers, bases := startCluster(t, 2, r.URL, roomy(t))
+	ali := dialAs(t, bases[0], "websocket", "Ali")
+	ayse := dialAs(t, bases[1], "websocket", "Ayşe")
+	waitOnline(t, servers, "Ali", "Ayşe")
+	ack := sendAck(t, ali, "şifreli yoldan", newOffset())
+	if m := nextPayload(t, ayse); m.ID != ack.ID || m.Text != "şifreli yoldan" {
+		t.Fatalf("Ayşe got %+v, want id %d", m, ack.ID)
+	}
+	if h := healthOf(t, bases[1]); h.Status != "ok" || h.Redis != "ok" {
+		t.Fatalf("/healthz = %+v", h)
+	}
+}
+
+// TestAGarbledEnvelopeIsIgnored: something other than a process writes
+// to the channel; the processes log it, skip it and go on.
+func TestAGarbledEnvelopeIsIgnored(t *testing.T) {
+	r := chattest.StartRedis(t)
+	servers, bases := startCluster(t, 2, r.URL, roomy(t))
+	opts, err := redis.ParseURL(r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	for _, junk := range []string{"{", `{"proc":"x","kind":"chat"}`, `{"proc":"x","kind":"private"}`, `{"proc":"x","kind":"bilinmeyen"}`, `[1,2]`} {
+		if err := rdb.Publish(context.Background(), eventsChannel, junk).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ali := dialAs(t, bases[0], "polling", "Ali")
+	ayse := dialAs(t, bases[1], "websocket", "Ayşe")
+	waitOnline(t, servers, "Ali", "Ayşe")
+	ack := sendAck(t, ayse, "hâlâ buradayız", newOffset())
+	if m := nextPayload(t, ali); m.ID != ack.ID {
+		t.Fatalf("Ali got %+v, want id %d", m, ack.ID)
 	}
 }
