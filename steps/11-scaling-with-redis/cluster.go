@@ -100,8 +100,9 @@ type cluster struct {
 	log *slog.Logger
 	out chan envelope // Redis'e gidecek zarflar
 
-	// up, aboneliğin sürdüğünü söyler; /healthz bunu bildirir.
-	up atomic.Bool
+	// up, aboneliğin sürdüğünü söyler; /healthz bunu bildirir. told,
+	// Redis'in durumunun en az bir kez günlüğe yazıldığını söyler.
+	up, told atomic.Bool
 
 	// Sunucunun verdiği işlevler:
 	receive   func(envelope)        // başka bir süreçten gelen zarf
@@ -373,12 +374,14 @@ func (c *cluster) subscribe(ctx context.Context) {
 	}
 }
 
-// setUp, Redis'in durumunu değiştirir ve yalnızca değişince günlüğe
-// yazar.
+// setUp, Redis'in durumunu değiştirir ve günlüğe yalnızca ilk seferde ve
+// durum değişince yazar: Redis'e hiç ulaşamayan bir süreç de bunu söyler,
+// ama saniyede bir aynı satırı yazmaz.
 func (c *cluster) setUp(up bool, err error) {
-	if c.up.Swap(up) == up {
+	if c.up.Swap(up) == up && c.told.Swap(true) {
 		return
 	}
+	c.told.Store(true)
 	if up {
 		c.log.Info("Redis'e bağlandı: bütün süreçler tek sohbet", "process", c.id)
 		return

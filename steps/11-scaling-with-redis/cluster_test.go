@@ -448,6 +448,55 @@ func TestAKilledProcessesUsersMoveToAnother(t *testing.T) {
 	if m := decodeArg[message](t, ev); m.ID != missed.ID || m.Text != "sen yokken" {
 		t.Fatalf("Ali's first message back: %+v, want id %d", m, missed.ID)
 	}
+
+	// Can is on a second doomed process, killed too; his page comes back
+	// on the survivor at once, while the dead process still holds "Can":
+	// he is a guest until the claim expires, then asks for his name. When
+	// the dead process is forgotten, Can must stay on Ayşe's list.
+	doomed = chattest.Start(t, bin, env...)
+	if err := doomed.WaitLog("Redis'e bağlandı", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	can := dialAs(t, doomed.URL, "polling", "Can")
+	for {
+		if ev := decodeArg[presence](t, nextEvent(t, ayse, "user joined")); ev.Nick == "Can" {
+			break
+		}
+	}
+	if _, _, err := doomed.Stop(syscall.SIGKILL, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	killed = time.Now()
+	can.Kill()
+	can = dialAs(t, survivor.URL, "websocket", "Can")
+	if !chattest.Eventually(presenceTTL+heartbeatEvery, func() bool { return setNick(t, can, "Can").OK }) {
+		t.Fatal("Can never got his name back")
+	}
+	t.Logf("Can had his name back %v after the kill", time.Since(killed).Round(time.Millisecond))
+	// Ayşe's list, from her events, until the dead process is surely
+	// forgotten.
+	list := map[string]bool{"Ali": true, "Ayşe": true, "Can": true}
+	forgotten := time.After(time.Until(killed.Add(presenceTTL + heartbeatEvery + time.Second)))
+	for done := false; !done; {
+		select {
+		case ev := <-ayse.Events():
+			switch ev.Name {
+			case "user joined":
+				list[decodeArg[presence](t, ev).Nick] = true
+			case "user left":
+				delete(list, decodeArg[presence](t, ev).Nick)
+			case "nickname changed":
+				r := decodeArg[renamed](t, ev)
+				delete(list, r.From)
+				list[r.To] = true
+			}
+		case <-forgotten:
+			done = true
+		}
+	}
+	if !list["Can"] || !list["Ali"] || len(list) != 3 {
+		t.Fatalf("Ayşe's list after the dead process was forgotten: %v, want Ali, Ayşe and Can", list)
+	}
 }
 
 // TestRedisOverTLS: as on Heroku, Redis speaks only TLS (rediss://) with a

@@ -330,7 +330,10 @@ func (h *hub) remove(id string) {
 	delete(h.clients, id)
 	delete(h.byNick, nickKey(c.nick))
 	c.stop()
-	slow := h.toAll("user left", presence{Nick: c.nick})
+	var slow []*client
+	if !h.taken(nickKey(c.nick)) { // aynı ad başka bir süreçte kalmadıysa
+		slow = h.toAll("user left", presence{Nick: c.nick})
+	}
 	h.tell(envelope{Kind: kindLeft, Nick: c.nick})
 	h.mu.Unlock()
 	h.drop(slow)

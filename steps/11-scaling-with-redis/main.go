@@ -217,6 +217,12 @@ type server struct {
 	// onları veritabanından tamamlamak için kurulan zamanlayıcıdır.
 	pending  map[int64]message
 	gapTimer *time.Timer
+	// appendMu, bu süreçte aynı anda tek bir mesaj saklatır. Veritabanı
+	// eklemeleri zaten sıraya koyar (SQLite'ta tek yazan olur,
+	// PostgreSQL'de kilit); sırada bekleyenler burada beklesin, SQLite'ın
+	// meşgul beklemesine (busy_timeout) ya da havuzun bağlantılarına
+	// yüklenmesin. Ölçüm: docs/08-yuk-testi.md.
+	appendMu sync.Mutex
 
 	// shuttingDown, kapanış başlayınca true olur: yeni bağlantı
 	// alınmaz, /healthz 503 döndürür.
@@ -450,7 +456,9 @@ func (s *server) refuse(c *client, now time.Time, legacy bool, reason error, ret
 // istemci kimliğiyle saklanmış bir mesaj varsa (aynı mesajın iki denemesi
 // aynı anda geldiyse) ikincisi yayınlanmaz; ikisi de aynı kimliği alır.
 func (s *server) publish(ctx context.Context, m message) (int64, error) {
+	s.appendMu.Lock()
 	id, stored, err := s.store.append(ctx, m)
+	s.appendMu.Unlock()
 	if err != nil || !stored {
 		return id, err
 	}

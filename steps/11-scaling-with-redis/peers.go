@@ -6,6 +6,13 @@ import "time"
 // işlediğini gösterir. Her olay, bu süreçteki kullanıcılara, kendi
 // süreçlerinde olmuş gibi aynı adla ("user joined", "typing", …) iletilir;
 // sayfa hangi süreçte olduğunu bilmez.
+//
+// Sayfa çevrimiçi listesini bir ad kümesi olarak tutar. Bu yüzden bir ad
+// için "user joined" yalnızca ad hiçbir yerde yokken, "user left" de ad
+// hiçbir yerde kalmayınca gider. Bunun önemi bir çöküşte görülür: Ali'nin
+// süreci ölür, sayfası başka bir sürece bağlanıp adını geri alır; birkaç
+// saniye sonra ölen süreç unutulunca Ali için "user left" gitseydi Ali,
+// çevrimiçiyken listeden düşerdi.
 
 // fromPeer, başka bir süreçten gelen zarfı işler. Sohbet mesajları buraya
 // gelmez; onları sunucu kimlik sırasına koyar (deliver).
@@ -15,19 +22,27 @@ func (h *hub) fromPeer(e envelope, now time.Time) {
 	p := h.peer(e.Proc, now)
 	switch e.Kind {
 	case kindJoined:
-		if _, ok := p.users[nickKey(e.Nick)]; !ok {
-			p.users[nickKey(e.Nick)] = e.Nick
-			slow = h.toAll("user joined", presence{Nick: e.Nick})
-		}
+		slow = h.peerJoined(p, e.Nick)
 	case kindLeft:
-		if _, ok := p.users[nickKey(e.Nick)]; ok {
-			delete(p.users, nickKey(e.Nick))
-			slow = h.toAll("user left", presence{Nick: e.Nick})
-		}
+		slow = h.peerLeft(p, e.Nick)
 	case kindRenamed:
-		delete(p.users, nickKey(e.From))
-		p.users[nickKey(e.To)] = e.To
-		slow = h.toAll("nickname changed", renamed{From: e.From, To: e.To})
+		fromKey, toKey := nickKey(e.From), nickKey(e.To)
+		_, had := p.users[fromKey]
+		delete(p.users, fromKey)
+		fromStays, toShown := h.taken(fromKey), h.taken(toKey)
+		p.users[toKey] = e.To
+		if had && !fromStays && !toShown {
+			slow = h.toAll("nickname changed", renamed{From: e.From, To: e.To})
+			break
+		}
+		// Eski ad listede kalıyor ya da yeni ad zaten listede: sayfaya
+		// olanı bir ayrılma ve bir katılma olarak anlatırız.
+		if had && !fromStays {
+			slow = h.toAll("user left", presence{Nick: e.From})
+		}
+		if !toShown {
+			slow = append(slow, h.toAll("user joined", presence{Nick: e.To})...)
+		}
 	case kindUsers:
 		slow = h.syncPeer(p, e.Users)
 	case kindTyping:
@@ -42,6 +57,36 @@ func (h *hub) fromPeer(e envelope, now time.Time) {
 	}
 	h.mu.Unlock()
 	h.drop(slow)
+}
+
+// peerJoined, nick'i p'nin kullanıcılarına ekler; ad hiçbir yerde yoktuysa
+// herkese "user joined" gönderir. h.mu tutulurken çağrılır.
+func (h *hub) peerJoined(p *peer, nick string) []*client {
+	key := nickKey(nick)
+	if _, ok := p.users[key]; ok {
+		return nil
+	}
+	shown := h.taken(key)
+	p.users[key] = nick
+	if shown {
+		return nil
+	}
+	return h.toAll("user joined", presence{Nick: nick})
+}
+
+// peerLeft, nick'i p'nin kullanıcılarından çıkarır; ad başka hiçbir
+// yerde kalmadıysa herkese "user left" gönderir. h.mu tutulurken
+// çağrılır.
+func (h *hub) peerLeft(p *peer, nick string) []*client {
+	key := nickKey(nick)
+	if _, ok := p.users[key]; !ok {
+		return nil
+	}
+	delete(p.users, key)
+	if h.taken(key) {
+		return nil
+	}
+	return h.toAll("user left", presence{Nick: nick})
 }
 
 // peer, kimliği verilen süreci döndürür (ilk kez duyulduysa ekler) ve
@@ -68,15 +113,11 @@ func (h *hub) syncPeer(p *peer, users []string) []*client {
 	var slow []*client
 	for key, nick := range p.users {
 		if _, ok := now[key]; !ok {
-			delete(p.users, key)
-			slow = append(slow, h.toAll("user left", presence{Nick: nick})...)
+			slow = append(slow, h.peerLeft(p, nick)...)
 		}
 	}
-	for key, nick := range now {
-		if _, ok := p.users[key]; !ok {
-			p.users[key] = nick
-			slow = append(slow, h.toAll("user joined", presence{Nick: nick})...)
-		}
+	for _, nick := range now {
+		slow = append(slow, h.peerJoined(p, nick)...)
 	}
 	return slow
 }
@@ -90,7 +131,7 @@ func (h *hub) forgetSilentPeers(before time.Time) {
 	for proc, p := range h.peers {
 		if p.seen.Before(before) {
 			for _, nick := range p.users {
-				slow = append(slow, h.toAll("user left", presence{Nick: nick})...)
+				slow = append(slow, h.peerLeft(p, nick)...)
 			}
 			delete(h.peers, proc)
 		}
