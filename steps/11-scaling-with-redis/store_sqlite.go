@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
-	_ "modernc.org/sqlite" // saf Go SQLite sürücüsü: C derleyicisi gerekmez
+	"modernc.org/sqlite" // saf Go SQLite sürücüsü: C derleyicisi gerekmez
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // sqliteStore, mesajları tek bir SQLite dosyasında saklar. Kurulum
@@ -21,22 +23,44 @@ type sqliteStore struct {
 // okuyanların yazanı beklemesini önler; synchronous=NORMAL, WAL'da
 // programın çökmesine karşı güvenlidir (elektrik kesintisinde son
 // işlemler gidebilir). busy_timeout, başka bir yazma sürerken beklemeyi
-// hata vermeye yeğler.
+// hata vermeye yeğler; ötekilerden önce gelir ki WAL'a geçiş de beklesin.
+//
+// Aynı dosyayı birden çok süreç açabilir (aynı makinedeki bir küme).
+// _txlock=immediate, her işlemi yazma kilidini alarak başlatır: iki süreç
+// şemayı aynı anda kurmaya kalkarsa biri ötekini bekler. Kilitsiz
+// başlayan iki işlem önce okuyup sonra yazmak isteyince SQLite birini
+// beklemeden "database is locked" ile düşürür.
 func openSQLite(ctx context.Context, file string) (*sqliteStore, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(5000)"} {
+	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
-	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	s := &sqliteStore{db: db}
-	if err := s.migrate(ctx); err != nil {
+	q.Set("_txlock", "immediate")
+	for attempt := 1; ; attempt++ {
+		db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+		if err != nil {
+			return nil, err
+		}
+		s := &sqliteStore{db: db}
+		err = s.migrate(ctx)
+		if err == nil {
+			return s, nil
+		}
 		db.Close()
-		return nil, fmt.Errorf("SQLite (%s): %w", file, err)
+		// Yeni bir dosyayı aynı anda açan iki süreçten biri WAL'a
+		// geçerken SQLite'tan beklemeden "database is locked" alabilir
+		// (iki taraf birbirini bekleyip kilitlenmesin diye). Biraz
+		// bekleyip yeniden deneriz.
+		var e *sqlite.Error
+		if !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || attempt == 10 {
+			return nil, fmt.Errorf("SQLite (%s): %w", file, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("SQLite (%s): %w", file, err)
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
 	}
-	return s, nil
 }
 
 // migrate, henüz uygulanmamış şema dosyalarını sırayla, her birini tek bir

@@ -364,3 +364,29 @@ func openRaw(t *testing.T, cfg config) func(context.Context, string) error {
 		return err
 	}
 }
+
+// TestProcessesOpeningOneNewSQLiteFileAtOnce: several processes of a
+// cluster on one machine start together on a new file; each migrates or
+// finds the schema done, none fails with "database is locked".
+func TestProcessesOpeningOneNewSQLiteFileAtOnce(t *testing.T) {
+	for round := range 10 {
+		cfg := defaults(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Go(func() {
+				st, err := openStore(ctxFor(t), cfg)
+				if err != nil {
+					errs <- err
+					return
+				}
+				st.close()
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+}
