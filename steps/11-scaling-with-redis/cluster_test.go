@@ -427,8 +427,11 @@ func TestAKilledProcessesUsersMoveToAnother(t *testing.T) {
 	}
 	took := time.Since(killed)
 	t.Logf("Ali left Ayşe's list %v after the kill", took.Round(time.Millisecond))
-	if bound := presenceTTL + heartbeatEvery + time.Second; took > bound {
-		t.Fatalf("Ali left after %v, over the stated bound %v (+1 s)", took, presenceTTL+heartbeatEvery)
+	// The bound holds from the last heartbeat heard; a machine loaded by
+	// other tests may deliver that heartbeat, or run the check, a little
+	// late: 2 s of slack.
+	if bound := presenceTTL + heartbeatEvery + 2*time.Second; took > bound {
+		t.Fatalf("Ali left after %v, over the stated bound %v (+2 s)", took, presenceTTL+heartbeatEvery)
 	}
 
 	// While Ali is away, Ayşe writes; Ali comes back on the survivor with
