@@ -533,7 +533,10 @@ func TestAGarbledEnvelopeIsIgnored(t *testing.T) {
 	}
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	for _, junk := range []string{"{", `{"proc":"x","kind":"chat"}`, `{"proc":"x","kind":"private"}`, `{"proc":"x","kind":"bilinmeyen"}`, `[1,2]`} {
+	// The last one is a chat message with an id the database never gave:
+	// it must not hold back the real ones for ever.
+	for _, junk := range []string{"{", `{"proc":"x","kind":"chat"}`, `{"proc":"x","kind":"private"}`, `{"proc":"x","kind":"bilinmeyen"}`, `[1,2]`,
+		`{"proc":"x","kind":"chat","message":{"id":1000000000,"from":"Sahte","text":"sahte"}}`} {
 		if err := rdb.Publish(context.Background(), eventsChannel, junk).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -544,5 +547,14 @@ func TestAGarbledEnvelopeIsIgnored(t *testing.T) {
 	ack := sendAck(t, ayse, "hâlâ buradayız", newOffset())
 	if m := nextPayload(t, ali); m.ID != ack.ID {
 		t.Fatalf("Ali got %+v, want id %d", m, ack.ID)
+	}
+	for i, s := range servers {
+		if !chattest.Eventually(5*time.Second, func() bool {
+			s.logMu.Lock()
+			defer s.logMu.Unlock()
+			return len(s.pending) == 0
+		}) {
+			t.Fatalf("server %d still holds the forged message", i)
+		}
 	}
 }

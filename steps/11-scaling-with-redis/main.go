@@ -17,12 +17,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -512,10 +514,16 @@ func (s *server) drain() {
 // sırasıyla verdiği için, hi kaydedildiğinde ondan küçük kimliklerin
 // işi bitmişti. Aradaki eksik kimlikler hiç saklanmamıştır (başarısız ya
 // da çakışan bir INSERT de bir kimlik harcar); onları atlarız.
+//
+// Okumadan önce bekleyen bir mesaj, Redis'e saklandıktan sonra
+// yazılmıştır; okuduğumuzda veritabanında olmalıdır. hi'den büyükse
+// veritabanı onu tanımıyor demektir (kanala süreçlerimizden başka biri
+// yazmış): onu atarız, yoksa sırası hiç gelmez.
 func (s *server) catchUp() {
 	s.logMu.Lock()
 	s.gapTimer = nil
 	after := s.lastID
+	waiting := slices.Collect(maps.Keys(s.pending))
 	s.logMu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -543,13 +551,21 @@ func (s *server) catchUp() {
 			s.pending[m.ID] = m
 		}
 	}
+	hi := after
 	if len(msgs) > 0 {
-		for hi := msgs[len(msgs)-1].ID; s.lastID < hi; {
-			if m, ok := s.pending[s.lastID+1]; ok {
-				delete(s.pending, m.ID)
-				s.hub.broadcast("chat message", m)
-			}
-			s.lastID++
+		hi = msgs[len(msgs)-1].ID
+	}
+	for s.lastID < hi {
+		if m, ok := s.pending[s.lastID+1]; ok {
+			delete(s.pending, m.ID)
+			s.hub.broadcast("chat message", m)
+		}
+		s.lastID++
+	}
+	for _, id := range waiting {
+		if _, ok := s.pending[id]; ok && id > hi {
+			delete(s.pending, id)
+			s.log.Warn("veritabanında olmayan bir mesaj kimliği Redis'ten geldi; atıldı", "id", id)
 		}
 	}
 	s.drain()
