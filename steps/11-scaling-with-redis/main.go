@@ -817,14 +817,6 @@ func redisName(cfg config) string {
 	return "var"
 }
 
-// processID, kümede bu sürecin kimliğidir; tek süreçte boş.
-func processID(s *server) string {
-	if s.cluster == nil {
-		return ""
-	}
-	return s.cluster.id
-}
-
 // trimHistory, dakikada bir en yeni historyLimit mesaj dışındakileri
 // siler; ctx bitince durur. Silme, mesajların saklanmasını ve yayınını
 // beklemez: logMu'yu tutmaz.
@@ -895,7 +887,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		"MAX_CONNECTIONS", cfg.maxConnections, "MAX_MESSAGE_BYTES", cfg.maxMessageBytes,
 		"MESSAGE_RATE", cfg.messageRate, "MESSAGE_BURST", cfg.messageBurst, "SEND_QUEUE", cfg.sendQueue,
 		"HISTORY_LIMIT", cfg.historyLimit, "database", storeName(cfg), "last_id", handler.lastID,
-		"redis", redisName(cfg), "process", processID(handler))
+		"redis", redisName(cfg))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
