@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -119,7 +120,8 @@ func newCluster(redisURL string, log *slog.Logger) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	redis.SetLogger(redisLog{log})
+	// go-redis'in günlükçüsü bütün programda tektir; bir kez ayarlanır.
+	setRedisLog.Do(func() { redis.SetLogger(redisLog{log}) })
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return &cluster{
@@ -134,6 +136,8 @@ func newCluster(redisURL string, log *slog.Logger) (*cluster, error) {
 // denemesinde bir satır) yalnızca hata ayıklama düzeyinde yazar. Redis'in
 // durumunu günlüğe biz, değiştiğinde ve Türkçe yazarız (setUp).
 type redisLog struct{ log *slog.Logger }
+
+var setRedisLog sync.Once
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
