@@ -264,9 +264,12 @@ func (c *pollingConn) register(open []byte) {
 }
 
 // handOver, yükseltmede bağlantının yerini alacak WebSocket'i bildirir.
+// WebSocket, bu bağlantı kapanıp kuyruğunda kalanları ona yazana dek
+// (Close) mesaj yazmaz.
 func (c *pollingConn) handOver(ws *wsConn) {
 	c.mu.Lock()
 	c.successor = ws
+	ws.before = c.closed
 	c.mu.Unlock()
 }
 

@@ -255,6 +255,62 @@ func TestAReaderGivesUpAtItsDeadline(t *testing.T) {
 	}
 }
 
+// go-socket.io swaps the session to the WebSocket before it closes the
+// polling connection. A message written in between, straight to the
+// WebSocket, must still come after the packets left in the polling queue.
+// (Found by TestUpgradesUnderTrafficLoseNothing failing about once in 200
+// runs: "message 1160 followed 1156".)
+func TestAMessageAfterTheSwapWaitsForTheLeftovers(t *testing.T) {
+	c := newTestPollingConn(t, 1<<20)
+	handshake(t, c)
+	ws, client := websocketPair(t)
+	c.handOver(ws)
+	write(t, c, packet.MESSAGE, `2["chat message","kuyrukta"]`)
+	c.Pause()
+
+	// The session's writer, now on the WebSocket, before Close.
+	wrote := make(chan error, 1)
+	go func() {
+		w, err := ws.NextWriter(frame.String, packet.MESSAGE)
+		if err == nil {
+			_, _ = io.WriteString(w, `2["chat message","yeni"]`)
+			err = w.Close()
+		}
+		wrote <- err
+	}()
+	// The probe's pong is not held back: the upgrade needs it.
+	pong, err := ws.NextWriter(frame.String, packet.PONG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(pong, "probe")
+	if err := pong.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(wait))
+	if _, got, err := client.ReadMessage(); err != nil || string(got) != "3probe" {
+		t.Fatalf("the WebSocket got %q (%v) first, want the pong 3probe", got, err)
+	}
+	select {
+	case err := <-wrote:
+		t.Fatalf("the new message went out before the polling connection closed (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+		// Still held, as it must be: nothing to wait for but time here,
+		// since the point is that nothing happens.
+	}
+	_ = c.Close()
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`42["chat message","kuyrukta"]`, `42["chat message","yeni"]`} {
+		_ = client.SetReadDeadline(time.Now().Add(wait))
+		_, got, err := client.ReadMessage()
+		if err != nil || string(got) != want {
+			t.Fatalf("the WebSocket got %q (%v), want %q", got, err, want)
+		}
+	}
+}
+
 // websocketPair returns the server side of a real WebSocket connection,
 // accepted by this package's transport, and its client side.
 func websocketPair(t *testing.T) (*wsConn, *websocket.Conn) {

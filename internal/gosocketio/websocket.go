@@ -114,6 +114,14 @@ type wsConn struct {
 	// bağlantı paketi) yazınca ya da bağlantı kapanınca kapanır.
 	ready     chan struct{}
 	readyOnce sync.Once
+
+	// before, bir yükseltmede yerini bu bağlantıya bırakan uzun yoklama
+	// bağlantısının kapanışıdır (pollingConn.closed): onun kuyruğunda
+	// kalanlar bu bağlantıya yazılınca kapanır. Yükseltmeden sonraki
+	// mesajlar onu bekler; yoksa go-socket.io'nun yeni bağlantıya yazdığı
+	// bir mesaj, eski kuyruktakilerin önüne geçebilir. Yükseltme değilse
+	// nil'dir.
+	before <-chan struct{}
 }
 
 func (c *wsConn) markReady() {
@@ -163,6 +171,11 @@ func (c *wsConn) NextWriter(ft frame.Type, pt packet.Type) (io.WriteCloser, erro
 // commit, kapatılan yazıcının paketini (tür baytı ve veri) tek çerçevede
 // gönderir.
 func (c *wsConn) commit(w *frameWriter) error {
+	// Yoklamanın pong'u yükseltme sırasında (sınamaya yanıt) gider;
+	// onun dışında her paket, eski bağlantının kalanlarını bekler.
+	if c.before != nil && w.pt != packet.PONG {
+		<-c.before
+	}
 	c.wmu.Lock()
 	err := c.write(w.ft, w.Bytes())
 	c.wmu.Unlock()
