@@ -171,7 +171,7 @@ func (c *wsConn) NextWriter(ft frame.Type, pt packet.Type) (io.WriteCloser, erro
 // commit, kapatılan yazıcının paketini (tür baytı ve veri) tek çerçevede
 // gönderir.
 func (c *wsConn) commit(w *frameWriter) error {
-	// Yoklamanın pong'u yükseltme sırasında (sınamaya yanıt) gider;
+	// Yoklamanın pongu yükseltme sırasında (sınamaya yanıt) gider;
 	// onun dışında her paket, eski bağlantının kalanlarını bekler.
 	if c.before != nil && w.pt != packet.PONG {
 		<-c.before
