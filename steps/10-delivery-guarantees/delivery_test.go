@@ -251,6 +251,8 @@ type page struct {
 	lastShown  int64
 	view       []message
 	reconnects int
+	// welcomed is set by the first "welcome".
+	welcomed bool
 	// shown gets a signal whenever the view grows.
 	shown chan struct{}
 }
@@ -278,13 +280,17 @@ func (p *page) current(ctx context.Context) (*sioclient.Client, error) {
 	defer p.dialing.Unlock()
 	for {
 		p.mu.Lock()
-		c, lastShown := p.conn, p.lastShown
+		c, lastShown, welcomed := p.conn, p.lastShown, p.welcomed
 		p.mu.Unlock()
 		if c != nil {
 			return c, nil
 		}
 		opts := sioclient.DialOptions{Transport: p.mode, OnEvent: p.onEvent}
-		if lastShown > 0 {
+		// As the page does: once welcomed, it asks for what came after
+		// the last message shown, even if that is none (0); else the
+		// server would take it for a first visit and send only the
+		// newest messages.
+		if welcomed {
 			opts.Query = url.Values{"offset": {strconv.FormatInt(lastShown, 10)}}
 		}
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -310,6 +316,12 @@ func (p *page) current(ctx context.Context) (*sioclient.Client, error) {
 
 // onEvent is called by the connection's reader, in order.
 func (p *page) onEvent(ev sioclient.Event) {
+	if ev.Name == "welcome" {
+		p.mu.Lock()
+		p.welcomed = true
+		p.mu.Unlock()
+		return
+	}
 	if ev.Name != "chat message" {
 		return
 	}
