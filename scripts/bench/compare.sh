@@ -44,7 +44,9 @@
 # Each server is started fresh for each load on a free port of 127.0.0.1,
 # sampled through /proc/PID by the Go load tool, then stopped with SIGTERM.
 # Step 06 limits each connection; the script raises its limits through the
-# environment so that the load, not the limits, is measured.
+# environment so that the load, not the limits, is measured. It also gets
+# the settings that the Procfile gives the deployed step
+# (GODEBUG=adaptivestackstart=0, see docs/08-yuk-testi.md).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -107,6 +109,20 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 12000 ]; then
 	log "warning: ulimit -n is $(ulimit -n); the idle shape (5000 clients) may fail"
 fi
 
+# The settings the Procfile's web command gives the deployed program (the
+# NAME=value words before its name): step 06 is measured with them, as a
+# dyno would run it. References to other variables ($GODEBUG) are dropped:
+# the servers start with those unset.
+procfile_env=()
+shopt -s extglob
+read -ra words <<<"$(sed -n 's/^web:[[:space:]]*//p' Procfile)"
+for w in "${words[@]}"; do
+	case $w in
+	[A-Za-z_]*=*) procfile_env+=("${w//\$?(\{)+([A-Za-z0-9_])?(\})/}") ;;
+	*) break ;;
+	esac
+done
+
 server_cpu=() tool_cpu=()
 if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	server_cpu=(taskset -c 0)
@@ -164,7 +180,7 @@ start_server() {
 	step05) "${env[@]}" "${server_cpu[@]}" "$OUT/bin/step05" >"$logf" 2>&1 & ;;
 	step06)
 		# shellcheck disable=SC2086 # STEP06_ENV is a list of NAME=value
-		"${env[@]}" MESSAGE_RATE=100000 MESSAGE_BURST=100000 MAX_CONNECTIONS=20000 MAX_MESSAGE_BYTES=4096 $STEP06_ENV \
+		"${env[@]}" "${procfile_env[@]}" MESSAGE_RATE=100000 MESSAGE_BURST=100000 MAX_CONNECTIONS=20000 MAX_MESSAGE_BYTES=4096 $STEP06_ENV \
 			"${server_cpu[@]}" "$OUT/bin/step06" >"$logf" 2>&1 &
 		;;
 	esac
@@ -221,6 +237,7 @@ shape_args() {
 	echo "npm packages: $(node -p 'const v = (p) => require("./node_modules/" + p + "/package.json").version; "socket.io " + v("socket.io") + ", socket.io-client " + v("socket.io-client")' 2>/dev/null || echo none)"
 	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)')"
 	echo "command: $cmdline"
+	echo "step 06 runs with the Procfile's settings: ${procfile_env[*]:-none}"
 	echo "pinning: $([ "$PIN" = 1 ] && echo 'server on CPU 0, load driver on CPU 1' || echo none)"
 	echo "shapes: ${shapes[*]}; servers: $SERVERS; $REPEAT run(s) each; duration $DURATION after $WARMUP warm-up"
 } >"$OUT/machine.txt"

@@ -209,19 +209,19 @@ func TestOfflineDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := strings.Fields(procs["web"])
-	if len(web) != 1 {
-		t.Fatalf("Procfile web = %q, want a single program name (the step folder's name)", procs["web"])
+	assign, program, err := webCommand(procs["web"])
+	if err != nil {
+		t.Fatalf("Procfile: %v", err)
 	}
 	pathList := bin + string(filepath.ListSeparator) + os.Getenv("PATH")
-	exe, ok := lookPathIn(web[0], pathList)
+	exe, ok := lookPathIn(program, pathList)
 	if !ok || filepath.Dir(exe) != bin {
 		entries, _ := os.ReadDir(bin)
 		var names []string
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		t.Fatalf("Procfile web command %q is not a program that the build installed (bin has %v)", web[0], names)
+		t.Fatalf("Procfile web command %q is not a program that the build installed (bin has %v)", program, names)
 	}
 
 	m, err := parseAppJSON(readFile(t, root, "app.json"))
@@ -269,7 +269,7 @@ func TestOfflineDeploy(t *testing.T) {
 					t.Fatalf("no stand-in for the add-on variable %s", v)
 				}
 			}
-			testDyno(t, exe, pathList, m, env, slices.Contains(s.addons, "REDIS_URL"))
+			testDyno(t, dynoCommand{exe, assign}, pathList, m, env, slices.Contains(s.addons, "REDIS_URL"))
 		})
 	}
 }
@@ -281,13 +281,23 @@ type dynoSetup struct {
 	addons []string
 }
 
-// testDyno starts the web command exe as a dyno would: app.json's config
-// vars, pathList as PATH and the add-ons' variables addonEnv. It runs the
+// dynoCommand is the Procfile's web command: the program the build
+// installed, and the NAME=value settings the command gives it.
+type dynoCommand struct {
+	exe    string
+	assign []string
+}
+
+// testDyno starts the web command as a dyno would: app.json's config
+// vars, pathList as PATH, the add-ons' variables addonEnv, and then the
+// command's own settings, expanded in that environment. It runs the
 // deploy checks against it. withRedis says whether REDIS_URL is among the
 // add-ons' variables; then a second dyno started the same way must be
 // part of the same chat.
-func testDyno(t *testing.T, exe, pathList string, m *appManifest, addonEnv []string, withRedis bool) {
+func testDyno(t *testing.T, cmd dynoCommand, pathList string, m *appManifest, addonEnv []string, withRedis bool) {
+	exe := cmd.exe
 	env := append(append(appEnv(m), addonEnv...), "PATH="+pathList)
+	env = append(env, expandAssignments(cmd.assign, env)...)
 	started := false
 	t.Cleanup(func() {
 		if !started {
@@ -496,7 +506,8 @@ func testDyno(t *testing.T, exe, pathList string, m *appManifest, addonEnv []str
 		for _, name := range addonSetVars() {
 			unset = append(unset, name+"=")
 		}
-		q := chattest.Start(t, exe, append(unset, "PATH="+pathList)...)
+		bare := append(unset, "PATH="+pathList)
+		q := chattest.Start(t, exe, append(bare, expandAssignments(cmd.assign, bare)...)...)
 		defaults := startupSettings(q.Logs())
 		if code, _, err := q.Stop(syscall.SIGTERM, 10*time.Second); err != nil || code != 0 {
 			t.Fatalf("stop: exit code %d, %v", code, err)
@@ -612,8 +623,12 @@ func TestDeployTargetIsTheSameEverywhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if procs["web"] != final {
-			t.Errorf("Procfile web = %q, want %q", procs["web"], final)
+		_, program, err := webCommand(procs["web"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if program != final {
+			t.Errorf("Procfile web runs %q, want %q", program, final)
 		}
 	})
 
@@ -779,6 +794,21 @@ func TestDirectivesAndProcfile(t *testing.T) {
 	}
 	if _, err := parseProcfile([]byte("web 06-x\n")); err == nil {
 		t.Error("a line without a colon was accepted")
+	}
+	assign, program, err := webCommand("A=1 B_2=x,$B_2 06-x")
+	if err != nil || program != "06-x" || !slices.Equal(assign, []string{"A=1", "B_2=x,$B_2"}) {
+		t.Errorf("webCommand = %q, %q, %v", assign, program, err)
+	}
+	if got := expandAssignments(assign, []string{"B_2=y"}); !slices.Equal(got, []string{"A=1", "B_2=x,y"}) {
+		t.Errorf("expanded = %q", got)
+	}
+	if got := expandAssignments(assign, nil); !slices.Equal(got, []string{"A=1", "B_2=x,"}) {
+		t.Errorf("expanded without B_2 = %q", got)
+	}
+	for _, bad := range []string{"06-x --flag", "A=1", ""} {
+		if _, _, err := webCommand(bad); err == nil {
+			t.Errorf("webCommand(%q) was accepted", bad)
+		}
 	}
 	table := envTable([]byte("| değişken | varsayılan |\n|---|---|\n| `PORT` | `3000` | port |\n| `MAX_CONNECTIONS` dolu | 503 |\n| `A_B2` | boş | x |\n"))
 	if !slices.Equal(table, []string{"PORT", "A_B2"}) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -58,6 +59,41 @@ func parseProcfile(data []byte) (map[string]string, error) {
 		out[m[1]] = strings.TrimSpace(m[2])
 	}
 	return out, nil
+}
+
+// assignment matches a word of the shell's "NAME=value" form.
+var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+
+// webCommand splits a Procfile command into the variables it sets for the
+// program ("NAME=value" words before it, as the shell reads them) and the
+// program's name. The web command must be just that: a program without
+// arguments, after any number of assignments.
+func webCommand(cmd string) (assign []string, program string, err error) {
+	words := strings.Fields(cmd)
+	for len(words) > 0 && assignment.MatchString(words[0]) {
+		assign, words = append(assign, words[0]), words[1:]
+	}
+	if len(words) != 1 {
+		return nil, "", fmt.Errorf("web command %q: want a single program name (the step folder's name), after any NAME=value settings", cmd)
+	}
+	return assign, words[0], nil
+}
+
+// expandAssignments gives the values of assign ("NAME=value" words of a
+// Procfile command) as the shell would, with the variables of env
+// ("NAME=value") in place of $NAME and ${NAME}; unset ones are empty.
+func expandAssignments(assign, env []string) []string {
+	vars := make(map[string]string)
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	var out []string
+	for _, a := range assign {
+		out = append(out, os.Expand(a, func(k string) string { return vars[k] }))
+	}
+	return out
 }
 
 // envRow matches a row of a step README's table of environment variables,
