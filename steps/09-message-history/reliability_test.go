@@ -614,6 +614,34 @@ func TestHubDropsAStuckConnectionAndDeliversToTheRest(t *testing.T) {
 	}
 }
 
+// A writer ends once its queue has stayed empty for linger, and the next
+// message starts a new one: a connection that gets no messages holds no
+// goroutine, and none is lost between two writers.
+func TestHubWriterEndsWhenItsQueueStaysEmpty(t *testing.T) {
+	h := newHub(4, 10, slog.New(slog.DiscardHandler))
+	var delivered atomic.Int64
+	c, err := addLive(h, &countingConn{id: "a", delivered: &delivered})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writing := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.wake != nil
+	}
+	for round := 1; round <= 3; round++ {
+		for range 3 { // fewer than the queue holds
+			h.broadcast("chat message", "x")
+		}
+		if !chattest.Eventually(5*time.Second, func() bool { return delivered.Load() == int64(3*round) }) {
+			t.Fatalf("round %d: %d messages delivered, want %d", round, delivered.Load(), 3*round)
+		}
+		if !chattest.Eventually(5*time.Second, func() bool { return !writing() }) {
+			t.Fatalf("round %d: the writer still runs long after its queue emptied (linger %v)", round, linger)
+		}
+	}
+}
+
 // After shutdown has started, a connection that arrives late is refused,
 // so none is left without the notice and open.
 func TestHubRefusesConnectionsAfterCloseAll(t *testing.T) {
